@@ -1,0 +1,64 @@
+"""The array module, the default floating dtype, and seeded random generators.
+
+Everything above this layer asks here for its arrays and its randomness, so that the
+choice of NumPy (or CuPy, where asked) and of float32 / float64 is made in one place.
+"""
+import numpy as np
+
+xp = np  # the array module; NumPy by default
+
+_default_dtype = np.dtype(np.float32)
+
+
+def get_default_dtype():
+    """The floating dtype new Tensors get: float32 unless changed."""
+    return _default_dtype
+
+
+def set_default_dtype(dtype):
+    """Make `dtype` (float32 or float64) the dtype of new floating Tensors."""
+    global _default_dtype
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.float64):
+        raise TypeError(f"set_default_dtype: only float32 and float64 are supported, got {dtype}")
+    _default_dtype = dtype
+
+
+class Generator:
+    """A seedable source of randomness (PCG64), in the manner of `torch.Generator`.
+
+    Its state can be read and restored exactly, so a training run resumed from a
+    checkpoint draws the same numbers it would have drawn without the interruption.
+    """
+
+    def __init__(self, seed=None):
+        self.manual_seed(seed)
+
+    def manual_seed(self, seed):
+        self.seed = seed
+        self.numpy = np.random.Generator(np.random.PCG64(seed))
+        return self
+
+    def get_state(self):
+        """The generator's state as a JSON-serializable dict."""
+        return self.numpy.bit_generator.state
+
+    def set_state(self, state):
+        self.numpy.bit_generator.state = state
+
+    def __repr__(self):
+        return f"Generator(seed={self.seed})"
+
+
+default_generator = Generator(0)
+
+
+def manual_seed(seed):
+    """Reseed the default generator; the same seed gives the same results."""
+    default_generator.manual_seed(seed)
+    return default_generator
+
+
+def rng(generator=None):
+    """The NumPy generator behind `generator`, or behind the default generator."""
+    return (generator or default_generator).numpy
