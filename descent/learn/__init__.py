@@ -1,0 +1,1 @@
+"""Classic estimators with the scikit-learn API (fit / predict / transform / score)."""
