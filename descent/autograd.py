@@ -1,9 +1,9 @@
 """The backward walk: reverse-mode automatic differentiation over the record Tensors keep.
 
-Each Tensor made by an op holds `_inputs` (the op's arguments), `_vjps` (one rule per
-argument, None where the argument is not differentiable) and `_params` (the op's
-keyword arguments). A rule maps the gradient of the output to the gradient of one
-input: `rule(g, ans, *inputs, **params)`.
+Each Tensor made by an op holds a record of it, `_node` (see `descent.tensor.Tensor`):
+the op's arguments, keyword arguments, and one rule for each argument that needs a
+gradient. A rule maps the gradient of the output to the gradient of one input:
+`rule(g, ans, *inputs, **params)`.
 
 Rules are written with operators and `descent.ops` functions, which work on NumPy
 arrays and on Tensors alike. So the same rule runs two ways:
@@ -13,7 +13,7 @@ arrays and on Tensors alike. So the same rule runs two ways:
 """
 import numpy as np
 
-from descent.tensor import FREED, Tensor, enable_grad, no_grad, version_of
+from descent.tensor import FREED, INPLACE_CHANGES, RETAIN_GRAD, Tensor, enable_grad, no_grad
 
 
 def topological_order(roots):
@@ -25,13 +25,13 @@ def topological_order(roots):
         if expanded:
             order.append(t)
             continue
-        if id(t) in seen:
+        if t in seen:
             continue
-        seen.add(id(t))
+        seen.add(t)
         stack.append((t, True))
-        if t._inputs:
-            for a in t._inputs:
-                if isinstance(a, Tensor) and a.requires_grad and id(a) not in seen:
+        if t._node is not None:
+            for a, _ in t._node[2]:
+                if a not in seen:
                     stack.append((a, False))
     return order
 
@@ -48,31 +48,32 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
     retain_graph = retain_graph or create_graph
     grads = {}
     for root, g in zip(roots, root_grads):
-        grads[id(root)] = _root_gradient(root, g, create_graph)
-    wanted = None if inputs is None else {id(t): t for t in inputs}
+        grads[root] = _root_gradient(root, g, create_graph)
+    wanted = None if inputs is None else set(inputs)
     found = {}
     owned = set()  # ids of arrays already stored in a .grad; storing one twice needs a copy
     with (enable_grad() if create_graph else no_grad()):
         for t in reversed(topological_order(roots)):
-            g = grads.pop(id(t), None)
+            g = grads.pop(t, None)
             if g is None:
                 continue
             if t._hooks:
                 g = _run_hooks(t, g, create_graph)
+            node = t._node
             if wanted is not None:
-                if id(t) in wanted:
-                    found[id(t)] = g
-            elif t._vjps is None or t._retains_grad:
+                if t in wanted:
+                    found[t] = g
+            elif node is None or (t._hooks and RETAIN_GRAD in t._hooks):
                 _accumulate_grad(t, g, create_graph, owned)
-            if t._vjps is None:
+            if node is None:
                 continue
-            if t._vjps is FREED:
+            if node[1] is FREED:
                 raise RuntimeError(
-                    f"backward: trying to go back through the graph of {t._op!r} a second time: its "
+                    f"backward: trying to go back through the graph of {node[4]!r} a second time: its "
                     "saved values were freed by the first backward(); pass retain_graph=True to it")
-            _propagate(t, g, grads, create_graph)
+            _propagate(t, node, g, grads, create_graph)
             if not retain_graph:
-                t._inputs, t._vjps, t._params, t._versions = None, FREED, None, None
+                t._node = (None, FREED, (), None, node[4], None)
     if wanted is None:
         return None
     return _gradients_of(inputs, found, allow_unused)
@@ -98,44 +99,41 @@ def _root_gradient(root, g, create_graph):
     return g
 
 
-def _propagate(t, g, grads, create_graph):
-    """Apply t's rules to g, adding each input's share into `grads`."""
-    inputs = t._inputs
-    _check_versions(t)
-    if create_graph:
-        args, ans = inputs, t
-    else:
-        args = tuple(a.data if isinstance(a, Tensor) else a for a in inputs)
-        ans = t.data
-    params = t._params
-    for a, rule in zip(inputs, t._vjps):
-        if rule is None or not isinstance(a, Tensor) or not a.requires_grad:
-            continue
+def _propagate(t, node, g, grads, create_graph):
+    """Apply the rules of t's op to g, adding each input's share into `grads`."""
+    inputs, arrays, edges, params, op, versions = node
+    _check_versions(inputs, versions, op)
+    args, ans = (inputs, t) if create_graph else (arrays, t.data)
+    for a, rule in edges:
         ga = rule(g, ans, *args, **params) if params else rule(g, ans, *args)
         if ga is None:
             continue
         if ga.dtype != a.data.dtype:  # e.g. a float32 input of a float64 op
             ga = ga.astype(a.data.dtype)
-        previous = grads.get(id(a))
+        previous = grads.get(a)
         # Sum out of place: the same array may have gone to several inputs.
-        grads[id(a)] = ga if previous is None else previous + ga
+        grads[a] = ga if previous is None else previous + ga
 
 
-def _check_versions(t):
+def _check_versions(inputs, versions, op):
     """Refuse to differentiate through an input that was changed in place after being saved."""
-    saved = t._versions or (None,) * len(t._inputs)
-    for a, version in zip(t._inputs, saved):
-        if isinstance(a, Tensor):
-            now = version_of(a)
-            if now != (version or 0):
+    all_zero = type(versions) is int
+    if all_zero and versions == INPLACE_CHANGES[0]:
+        return  # nothing anywhere changed in place since the op ran
+    for i, a in enumerate(inputs):
+        if isinstance(a, Tensor) and a._version is not None:
+            then = 0 if all_zero or versions[i] is None else versions[i]
+            if a._version[0] != then:
                 raise RuntimeError(
-                    f"backward: an input of {t._op!r} (shape {a.shape}, dtype {a.dtype}) saved for the "
-                    f"gradient was modified by an in-place operation (version {version or 0} -> {now}); "
+                    f"backward: an input of {op!r} (shape {a.shape}, dtype {a.dtype}) saved for the "
+                    f"gradient was modified by an in-place operation (version {then} -> {a._version[0]}); "
                     "compute the in-place change out of place, or clone the Tensor before it")
 
 
 def _run_hooks(t, g, create_graph):
     for hook in list(t._hooks):
+        if hook is RETAIN_GRAD:
+            continue
         result = hook(g if create_graph else Tensor._make(g))
         if result is not None:
             if create_graph:
@@ -150,10 +148,10 @@ def _accumulate_grad(t, g, create_graph, owned):
         g = g.astype(t.data.dtype)
     if create_graph:
         t.grad = g if t.grad is None else t.grad + g
-        return
-    if t.grad is None:
-        # A .grad must own its memory: optimizers and clipping change it in place.
-        if getattr(g, "base", None) is not None or id(g) in owned or not isinstance(g, np.ndarray):
+    elif t.grad is None:
+        # A .grad must own its memory, since optimizers and clipping change it in place:
+        # copy a view, a scalar, or an array already given to another .grad.
+        if type(g) is not np.ndarray or g.base is not None or id(g) in owned:
             g = np.array(g, copy=True)
         owned.add(id(g))
         t.grad = Tensor._make(g)
@@ -166,11 +164,12 @@ def _accumulate_grad(t, g, create_graph, owned):
 def _gradients_of(inputs, found, allow_unused):
     result = []
     for i, t in enumerate(inputs):
-        g = found.get(id(t))
+        g = found.get(t)
         if g is None and not allow_unused:
             raise RuntimeError(f"grad: input {i} (shape {t.shape}) was not used to compute the outputs; "
                                "pass allow_unused=True to get None for it")
         if g is not None and not isinstance(g, Tensor):
+            g = np.asarray(g)
             g = Tensor._make(g if g.base is None else g.copy())
         result.append(g)
     return tuple(result)

@@ -57,13 +57,14 @@ class enable_grad(_SetGradMode):
 
 
 class _Freed:
-    """Marks a node whose record was freed by `backward()` without `retain_graph=True`."""
+    """Marks a record freed by `backward()` without `retain_graph=True`."""
 
     def __repr__(self):
         return "<freed>"
 
 
 FREED = _Freed()
+RETAIN_GRAD = object()  # a hook that asks backward() to keep .grad on a non-leaf Tensor
 
 _FLOAT_KINDS = "fc"
 
@@ -81,8 +82,17 @@ class Tensor:
     dtype : dtype, optional
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_inputs", "_vjps", "_params", "_versions",
-                 "_version", "_op", "_hooks", "_retains_grad", "__weakref__")
+    # _node, the record of the op that made this Tensor (None for a leaf), is a tuple
+    #   (inputs, arrays, edges, params, op, versions):
+    # inputs   the op's positional arguments as given (Tensors and constants),
+    # arrays   the same with each Tensor replaced by its array at the time of the op,
+    # edges    ((input, rule), ...) for each input that needs a gradient,
+    # params   the op's keyword arguments (or None), passed to the rules too,
+    # op       the op's name,
+    # versions the in-place versions of the Tensor inputs then; or, when all were 0, the
+    #          count of in-place changes anywhere then (an int; see INPLACE_CHANGES).
+    # A plain tuple, not an object: one is made for every op, so it must be cheap.
+    __slots__ = ("data", "grad", "requires_grad", "_node", "_version", "_hooks", "__weakref__")
 
     __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected operators
 
@@ -90,28 +100,19 @@ class Tensor:
         if isinstance(data, Tensor):
             data = data.data
         self.data = _as_array(data, dtype)
-        self.grad = None
-        self._inputs = self._vjps = self._params = self._versions = self._version = None
-        self._op = None
-        self._hooks = None
-        self._retains_grad = False
+        self.grad = self._node = self._version = self._hooks = None
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
 
     @classmethod
-    def _make(cls, data, inputs=None, vjps=None, params=None, op=None, versions=None):
+    def _make(cls, data, node=None):
         """A Tensor around `data` (an ndarray) without conversion: the ops' fast path."""
         t = object.__new__(cls)
         t.data = data
         t.grad = t._version = t._hooks = None
-        t._retains_grad = False
-        t._inputs = inputs
-        t._vjps = vjps
-        t._params = params
-        t._op = op
-        t._versions = versions
-        t.requires_grad = inputs is not None
+        t._node = node
+        t.requires_grad = node is not None
         return t
 
     # --- what it is -------------------------------------------------------------
@@ -134,12 +135,12 @@ class Tensor:
     @property
     def is_leaf(self):
         """True for Tensors made by the user rather than by an op that records."""
-        return self._vjps is None
+        return self._node is None
 
     @property
     def grad_fn(self):
         """The name of the op that made this Tensor, or None for a leaf."""
-        return self._op
+        return None if self._node is None else self._node[4]
 
     def numel(self):
         return self.data.size
@@ -149,8 +150,9 @@ class Tensor:
             raise TypeError("len() of a 0-d Tensor")
         return len(self.data)
 
-    def __hash__(self):
-        return id(self)  # == is elementwise, so hash by identity, as PyTorch does
+    # == is elementwise, so hash by identity, as PyTorch does. object's own hash is that,
+    # in C: the backward pass keys its dicts and sets by Tensor, many times per op.
+    __hash__ = object.__hash__
 
     def __bool__(self):
         if self.data.size != 1:
@@ -178,8 +180,8 @@ class Tensor:
         extras = []
         if self.data.dtype != backend.get_default_dtype() and self.data.dtype != np.int64:
             extras.append(f"dtype={self.data.dtype}")
-        if self._op is not None:
-            extras.append(f"grad_fn=<{self._op}>")
+        if self._node is not None:
+            extras.append(f"grad_fn=<{self.grad_fn}>")
         elif self.requires_grad:
             extras.append("requires_grad=True")
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
@@ -234,11 +236,16 @@ class Tensor:
         self._hooks.append(hook)
         return _HookHandle(self._hooks, hook)
 
+    @property
+    def retains_grad(self):
+        return self._hooks is not None and RETAIN_GRAD in self._hooks
+
     def retain_grad(self):
         """Keep `.grad` for this non-leaf Tensor too after `backward()`."""
         if not self.requires_grad:
             raise RuntimeError("retain_grad: the Tensor does not require grad")
-        self._retains_grad = True
+        if not self.is_leaf and not self.retains_grad:
+            self._hooks = (self._hooks or []) + [RETAIN_GRAD]
 
 
 class _HookHandle:
@@ -274,9 +281,15 @@ def version_of(t):
     return t._version[0] if t._version is not None else 0
 
 
+# How many in-place changes have happened at all: a node made when this was n, that
+# finds it still n at backward time, knows none of its inputs changed, without looking.
+INPLACE_CHANGES = [0]
+
+
 def bump_version(t):
     """Record an in-place change of `t`'s memory, seen by every node that saved it."""
     _version_cell(t)[0] += 1
+    INPLACE_CHANGES[0] += 1
 
 
 def share_version(view, base):

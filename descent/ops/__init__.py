@@ -11,8 +11,12 @@ from descent.ops.elementwise import (abs, add, astype, ceil, clip, copy, cos, di
                                      logical_or, logical_xor, maximum, minimum, mul, neg, not_equal, pow,
                                      relu, round, sigmoid, sign, silu, sin, softplus, sqrt, square, sub,
                                      tanh, where)
+from descent.ops.fused import linear, softmax_cross_entropy
 from descent.ops.index import gather, getitem, index_put, scatter_add, take_along_axis
-from descent.ops.linalg import dot, matmul, outer
+from descent.ops.conv import (adaptive_avg_pool2d, avg_pool1d, avg_pool2d, conv1d, conv2d, conv_transpose2d,
+                              max_pool1d, max_pool2d)
+from descent.ops.linalg import (cholesky, det, dot, einsum, inv, matmul, norm, outer, slogdet, solve,
+                                trace)
 from descent.ops.methods import bind as _bind
 from descent.ops.primitive import REGISTRY, primitive, unbroadcast
 from descent.ops.reduce import (all, any, argmax, argmin, cumsum, log_softmax, logsumexp, max, mean,

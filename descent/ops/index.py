@@ -106,7 +106,10 @@ def _take_along_axis(x, indices, axis):
 
 def _put_along_axis_add(g, indices, axis, shape):
     out = np.zeros(shape, dtype=g.dtype)
-    np.add.at(out, along_axis(indices, axis), g)
+    if indices.shape[axis] == 1:  # one index per row: none repeats, so plain assignment adds
+        out[along_axis(indices, axis)] = g
+    else:
+        np.add.at(out, along_axis(indices, axis), g)
     return out
 
 

@@ -61,13 +61,12 @@ def _become(self, result):
     """Make `self` the result of an op on its old value, keeping its memory (views see the change)."""
     np.copyto(self.data, result.data, casting="same_kind")
     bump_version(self)
-    self._inputs, self._vjps, self._params = result._inputs, result._vjps, result._params
-    self._op, self._versions, self.requires_grad = result._op, result._versions, True
+    self._node, self.requires_grad = result._node, True
 
 
 def _snapshot(self):
     """A Tensor holding self's present value and record: the input of an in-place op."""
-    old = Tensor._make(self.data.copy(), self._inputs, self._vjps, self._params, self._op, self._versions)
+    old = Tensor._make(self.data.copy(), self._node)
     old.requires_grad = self.requires_grad
     return old
 

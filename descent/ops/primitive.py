@@ -12,7 +12,7 @@ Every primitive is registered in `REGISTRY`, so the tests can check each one.
 """
 import numpy as np
 
-from descent.tensor import Tensor, _GradMode, share_version
+from descent.tensor import INPLACE_CHANGES, Tensor, _GradMode, share_version
 
 REGISTRY = {}  # name -> op, for every differentiable primitive
 
@@ -24,7 +24,7 @@ def primitive(forward, *vjps, name=None, view=False):
     ----------
     forward : callable(*arrays, **params) -> ndarray
     vjps : callable(g, ans, *args, **params) -> gradient of that argument, or None
-        for an argument that is not differentiable (an index, a shape).
+        for an argument that is not differentiable (an index, a condition).
     view : bool
         The result may share memory with the first argument (reshape, slicing), so
         it shares its counter of in-place changes.
@@ -37,6 +37,10 @@ def primitive(forward, *vjps, name=None, view=False):
                 return apply(forward, vjps, name, args, params, view)
         return forward(*args, **params)
 
+    if len(vjps) == 1 and not view:
+        op = _unary(forward, vjps[0], name, op)
+    elif len(vjps) == 2 and not view:
+        op = _binary(forward, vjps, name, op)
     op.__name__ = op.__qualname__ = name
     op.__doc__ = forward.__doc__
     op.forward, op.vjps = forward, vjps
@@ -47,27 +51,73 @@ def primitive(forward, *vjps, name=None, view=False):
 
 def apply(forward, vjps, name, args, params, view=False):
     """Run `forward` on the arrays inside `args`; record the op if a gradient is wanted."""
-    out = forward(*[a.data if isinstance(a, Tensor) else a for a in args], **params)
+    arrays = tuple([a.data if isinstance(a, Tensor) else a for a in args])
+    out = forward(*arrays, **params)
     if type(out) is not np.ndarray:
         out = np.asarray(out)
+    node = None
     if _GradMode.enabled:
-        for a, rule in zip(args, vjps):
-            if rule is not None and isinstance(a, Tensor) and a.requires_grad:
-                result = Tensor._make(out, args, vjps, params or None, name, _versions(args))
-                break
-        else:
-            result = Tensor._make(out)
-    else:
-        result = Tensor._make(out)
+        edges = tuple([(a, rule) for a, rule in zip(args, vjps)
+                       if rule is not None and isinstance(a, Tensor) and a.requires_grad])
+        if edges:
+            node = (args, arrays, edges, params or None, name, _versions(args))
+    result = Tensor._make(out, node)
     if view and out.base is not None:
         share_version(result, args[0])
     return result
 
 
+# The same as `op` and `apply` above, unrolled for one and two arguments: these are
+# most ops, and the generic loops cost more than the op itself on small arrays.
+def _unary(forward, rule, name, general):
+    def op(x, *rest, **params):
+        if rest:
+            return general(x, *rest, **params)
+        if not isinstance(x, Tensor):
+            return forward(x, **params)
+        out = forward(x.data, **params) if params else forward(x.data)
+        if type(out) is not np.ndarray:
+            out = np.asarray(out)
+        if x.requires_grad and _GradMode.enabled:
+            versions = INPLACE_CHANGES[0] if x._version is None else (x._version[0],)
+            return Tensor._make(out, ((x,), (x.data,), ((x, rule),), params or None, name, versions))
+        return Tensor._make(out)
+    return op
+
+
+def _binary(forward, rules, name, general):
+    rule_x, rule_y = rules
+
+    def op(x, y, *rest, **params):
+        if rest:
+            return general(x, y, *rest, **params)
+        x_is, y_is = isinstance(x, Tensor), isinstance(y, Tensor)
+        if not (x_is or y_is):
+            return forward(x, y, **params)
+        a = x.data if x_is else x
+        b = y.data if y_is else y
+        out = forward(a, b, **params) if params else forward(a, b)
+        if type(out) is not np.ndarray:
+            out = np.asarray(out)
+        if _GradMode.enabled:
+            x_needs = x_is and x.requires_grad and rule_x is not None
+            y_needs = y_is and y.requires_grad and rule_y is not None
+            if x_needs or y_needs:
+                edges = ((x, rule_x), (y, rule_y)) if x_needs and y_needs else (
+                    ((x, rule_x),) if x_needs else ((y, rule_y),))
+                if (not x_is or x._version is None) and (not y_is or y._version is None):
+                    versions = INPLACE_CHANGES[0]
+                else:
+                    versions = _versions((x, y))
+                return Tensor._make(out, ((x, y), (a, b), edges, params or None, name, versions))
+        return Tensor._make(out)
+    return op
+
+
 def _versions(args):
-    """The in-place versions of the Tensor arguments now, or None when none was ever changed."""
+    """The in-place versions of the Tensor arguments now (see `Tensor._node`)."""
     if all(not isinstance(a, Tensor) or a._version is None for a in args):
-        return None
+        return INPLACE_CHANGES[0]
     return tuple(a._version[0] if isinstance(a, Tensor) and a._version is not None else None
                  for a in args)
 

@@ -20,7 +20,11 @@ def _axes(axis, ndim):
 
 
 def _count(shape, axis):
-    return int(np.prod([shape[a] for a in _axes(axis, len(shape))]))
+    """How many elements a reduction over `axis` of an array of `shape` combines."""
+    count = 1
+    for a in _axes(axis, len(shape)):
+        count *= shape[a]
+    return count
 
 
 def expand_reduced(g, shape, axis, keepdims):
@@ -34,6 +38,8 @@ def expand_reduced(g, shape, axis, keepdims):
 
 
 def _sum(x, axis=None, keepdims=False):
+    if x.dtype.kind == "f":  # the ufunc's own reduce skips np.sum's Python dispatch
+        return np.add.reduce(x, axis=axis, keepdims=keepdims)
     return np.sum(x, axis=axis, keepdims=keepdims)
 
 
@@ -43,13 +49,16 @@ sum = primitive(
 
 
 def _mean(x, axis=None, keepdims=False):
+    if x.dtype.kind == "f":
+        total = np.add.reduce(x, axis=axis, keepdims=keepdims)
+        return total * total.dtype.type(total.size / x.size if x.size else np.nan)
     return np.mean(x, axis=axis, keepdims=keepdims)
 
 
 mean = primitive(
     _mean,
     lambda g, ans, x, axis=None, keepdims=False:
-        expand_reduced(g, x.shape, axis, keepdims) * (1 / _count(x.shape, axis)),
+        expand_reduced(g * (1 / _count(x.shape, axis)), x.shape, axis, keepdims),
     name="mean")
 
 
@@ -88,11 +97,11 @@ def _extremum_vjp(g, ans, x, axis=None, keepdims=False):
 
 
 def _max(x, axis=None, keepdims=False):
-    return np.max(x, axis=axis, keepdims=keepdims)
+    return np.maximum.reduce(x, axis=axis, keepdims=keepdims)
 
 
 def _min(x, axis=None, keepdims=False):
-    return np.min(x, axis=axis, keepdims=keepdims)
+    return np.minimum.reduce(x, axis=axis, keepdims=keepdims)
 
 
 max = primitive(_max, _extremum_vjp, name="max")
@@ -160,25 +169,27 @@ cumsum = primitive(_cumsum, _cumsum_vjp, name="cumsum")
 
 
 def _softmax(x, axis=-1):
-    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
-    return e / np.sum(e, axis=axis, keepdims=True)
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    e /= e.sum(axis=axis, keepdims=True)
+    return e
 
 
 def _softmax_vjp(g, ans, x, axis=-1):
     # J^T g = s * (g - <g, s>) for s = softmax(x)
-    return ans * (g - sum(g * ans, axis=axis, keepdims=True))
+    return ans * (g - (g * ans).sum(axis=axis, keepdims=True))
 
 
 softmax = primitive(_softmax, _softmax_vjp, name="softmax")
 
 
 def _log_softmax(x, axis=-1):
-    shifted = x - np.max(x, axis=axis, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    shifted = x - x.max(axis=axis, keepdims=True)
+    shifted -= np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+    return shifted
 
 
 def _log_softmax_vjp(g, ans, x, axis=-1):
-    return g - exp(ans) * sum(g, axis=axis, keepdims=True)
+    return g - exp(ans) * g.sum(axis=axis, keepdims=True)
 
 
 log_softmax = primitive(_log_softmax, _log_softmax_vjp, name="log_softmax")

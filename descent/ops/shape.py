@@ -3,6 +3,8 @@
 They move values without changing them, so each gradient moves the values back:
 the inverse permutation, a sum over broadcast axes, a slice of the joined gradient.
 """
+import math
+
 import numpy as np
 
 from descent.ops.primitive import primitive, unbroadcast, variadic
@@ -17,7 +19,7 @@ def _shape_arg(shape):
 
 def _reshape(x, shape):
     try:
-        return np.reshape(x, shape)
+        return x.reshape(shape)
     except ValueError:
         raise ValueError(f"reshape: cannot reshape a Tensor of shape {np.shape(x)} "
                          f"({np.size(x)} values) into shape {shape}") from None
@@ -100,6 +102,12 @@ def moveaxis(x, source, destination):
 
 def _broadcast_to(x, shape):
     try:
+        if math.prod(shape) <= 4096:
+            # np.broadcast_to costs microseconds of Python; for small results a filled
+            # array is cheaper, and for a scalar it is the same thing.
+            out = np.empty(shape, dtype=np.result_type(x))
+            out[...] = x
+            return out
         return np.broadcast_to(x, shape)
     except ValueError:
         raise ValueError(f"broadcast_to: shape {np.shape(x)} cannot be broadcast to {shape}") from None

@@ -1,0 +1,97 @@
+"""descent.learn vs scikit-learn, side by side in one process: clustering, kNN, PCA, mixtures.
+
+Run:  .venv/bin/python benchmarks/bench_learn_unsupervised.py [--quick]
+
+For each task both libraries get the same data and hyperparameters (KMeans also the same
+initial centers); the table gives each one's quality measure, wall time (best of
+`--repeat` runs), and the time ratio descent / scikit-learn (below 1: descent faster).
+Thread counts follow the environment (OMP_NUM_THREADS, OPENBLAS_NUM_THREADS).
+"""
+import argparse
+import time
+
+import numpy as np
+from sklearn import cluster as skc, decomposition as skd, mixture as skm, neighbors as skn
+from sklearn.cluster import kmeans_plusplus
+from sklearn.datasets import make_blobs, make_classification
+
+from descent.learn import cluster, decomposition, mixture, neighbors
+
+
+def best_time(fn, repeat):
+    """(result of the last call, the fastest wall time in seconds)."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+    return result, min(times)
+
+
+def kmeans_task(n, repeat):
+    X = make_blobs(n_samples=n, n_features=10, centers=8, cluster_std=3.0, random_state=0)[0]
+    init = kmeans_plusplus(X, 8, random_state=0)[0]
+    ours, t_ours = best_time(lambda: cluster.KMeans(8, init=init, n_init=1).fit(X), repeat)
+    theirs, t_sk = best_time(lambda: skc.KMeans(8, init=init, n_init=1).fit(X), repeat)
+    return ("KMeans lloyd k=8 d=10 (same init)", n, "inertia", ours.inertia_, theirs.inertia_, t_ours, t_sk)
+
+
+def kmeans_plusplus_task(n, repeat):
+    X = make_blobs(n_samples=n, n_features=10, centers=8, cluster_std=3.0, random_state=0)[0]
+    ours, t_ours = best_time(lambda: cluster.KMeans(8, random_state=0).fit(X), repeat)
+    theirs, t_sk = best_time(lambda: skc.KMeans(8, random_state=0).fit(X), repeat)
+    return ("KMeans k-means++ k=8 d=10", n, "inertia", ours.inertia_, theirs.inertia_, t_ours, t_sk)
+
+
+def knn_task(n, d, repeat, n_test=2000):
+    X, y = make_classification(n_samples=n + n_test, n_features=d, n_informative=min(d, 5),
+                               n_redundant=0, random_state=0)
+    Xtr, ytr, Xte, yte = X[:n], y[:n], X[n:], y[n:]
+
+    def ours():
+        return neighbors.KNeighborsClassifier(5).fit(Xtr, ytr).score(Xte, yte)
+
+    def theirs():
+        return skn.KNeighborsClassifier(5).fit(Xtr, ytr).score(Xte, yte)
+
+    acc_ours, t_ours = best_time(ours, repeat)
+    acc_sk, t_sk = best_time(theirs, repeat)
+    return (f"kNN classifier k=5 d={d} ({n_test} queries)", n, "accuracy", acc_ours, acc_sk, t_ours, t_sk)
+
+
+def pca_task(n, repeat):
+    X = make_classification(n_samples=n, n_features=50, n_informative=10, random_state=0)[0]
+    ours, t_ours = best_time(lambda: decomposition.PCA(10).fit(X), repeat)
+    theirs, t_sk = best_time(lambda: skd.PCA(10).fit(X), repeat)
+    return ("PCA 10 of 50 features", n, "explained var", ours.explained_variance_ratio_.sum(),
+            theirs.explained_variance_ratio_.sum(), t_ours, t_sk)
+
+
+def gmm_task(n, repeat):
+    X = make_blobs(n_samples=n, n_features=5, centers=4, random_state=0)[0]
+    ours, t_ours = best_time(lambda: mixture.GaussianMixture(4, random_state=0).fit(X), repeat)
+    theirs, t_sk = best_time(lambda: skm.GaussianMixture(4, random_state=0).fit(X), repeat)
+    return ("GaussianMixture full k=4 d=5", n, "mean log-lik", ours.score(X), theirs.score(X), t_ours, t_sk)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="only the smaller size")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    sizes = [10_000] if args.quick else [10_000, 100_000]
+    tasks = [kmeans_task, kmeans_plusplus_task, lambda n, r: knn_task(n, 3, r),
+             lambda n, r: knn_task(n, 30, r), pca_task, gmm_task]
+    rows = []
+    for n in sizes:
+        for task in tasks:
+            rows.append(task(n, args.repeat))
+    print("| task | n | quality | descent | sklearn | descent s | sklearn s | ratio |")
+    print("|---|---:|---|---:|---:|---:|---:|---:|")
+    for name, n, measure, q_ours, q_sk, t_ours, t_sk in rows:
+        print(f"| {name} | {n} | {measure} | {q_ours:.6g} | {q_sk:.6g} | {t_ours:.4f} | {t_sk:.4f} "
+              f"| {t_ours / t_sk:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
