@@ -79,7 +79,8 @@ def _inplace(op, ufunc, name):
             bump_version(self)
             return self
         _refuse_leaf(self, name)
-        _become(self, op(_snapshot(self), other))
+        old = _snapshot(self)
+        _become(self, op(old, old if other is self else other))
         return self
     method.__name__ = name
     return method
