@@ -52,7 +52,10 @@ def primitive(forward, *vjps, name=None, view=False):
 def apply(forward, vjps, name, args, params, view=False):
     """Run `forward` on the arrays inside `args`; record the op if a gradient is wanted."""
     arrays = tuple([a.data if isinstance(a, Tensor) else a for a in args])
-    out = forward(*arrays, **params)
+    try:
+        out = forward(*arrays, **params)
+    except ValueError as e:
+        raise named(e, name) from None
     if type(out) is not np.ndarray:
         out = np.asarray(out)
     node = None
@@ -96,7 +99,10 @@ def _binary(forward, rules, name, general):
             return forward(x, y, **params)
         a = x.data if x_is else x
         b = y.data if y_is else y
-        out = forward(a, b, **params) if params else forward(a, b)
+        try:
+            out = forward(a, b, **params) if params else forward(a, b)
+        except ValueError as e:  # e.g. shapes that do not broadcast
+            raise named(e, name) from None
         if type(out) is not np.ndarray:
             out = np.asarray(out)
         if _GradMode.enabled:
@@ -112,6 +118,12 @@ def _binary(forward, rules, name, general):
                 return Tensor._make(out, ((x, y), (a, b), edges, params or None, name, versions))
         return Tensor._make(out)
     return op
+
+
+def named(error, name):
+    """The error with the op's name in front, unless it names it already."""
+    message = str(error)
+    return error if message.startswith(name) else type(error)(f"{name}: {message}")
 
 
 def _versions(args):
