@@ -1,7 +1,8 @@
 """descent.learn linear models and StandardScaler against scikit-learn, side by side.
 
 Same data, same hyperparameters, one process. For each size, every model is fitted
-`repeats` times and the best wall-clock time is kept. Quality is R² on a held-out
+`repeats` times (descent and scikit-learn alternately) and the best wall-clock
+time is kept. Quality is R² on a held-out
 quarter (for the scaler: the largest absolute difference from scikit-learn's output).
 Two designs: make_regression's independent features, and equicorrelated features
 with a small lasso penalty (0.01·alpha_max), where coordinate descent needs many
@@ -24,13 +25,17 @@ from descent.learn import linear_model as dl, preprocessing as dp  # noqa: E402
 from descent.learn.metrics import r2_score  # noqa: E402
 
 
-def best_time(fn, repeats):
-    times = []
+def best_times(ours, theirs, repeats):
+    """Best wall-clock time of each of two calls, run alternately so that a change
+    in machine load affects both alike. Returns (t_ours, t_theirs, result_ours, result_theirs)."""
+    times = {0: [], 1: []}
+    results = [None, None]
     for _ in range(repeats):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return min(times), result
+        for k, fn in enumerate((ours, theirs)):
+            start = time.perf_counter()
+            results[k] = fn()
+            times[k].append(time.perf_counter() - start)
+    return min(times[0]), min(times[1]), results[0], results[1]
 
 
 def independent_design(n_samples, n_features):
@@ -85,8 +90,8 @@ def compare(estimators, X, y, repeats, label):
     X_train, X_test, y_train, y_test = X[:n_train], X[n_train:], y[:n_train], y[n_train:]
     rows = []
     for name, ours, theirs in estimators:
-        t_ours, ours = best_time(lambda: ours.fit(X_train, y_train), repeats)
-        t_theirs, theirs = best_time(lambda: theirs.fit(X_train, y_train), repeats)
+        t_ours, t_theirs, ours, theirs = best_times(lambda: ours.fit(X_train, y_train),
+                                                    lambda: theirs.fit(X_train, y_train), repeats)
         rows.append((f"{name} [{label}]", len(X), t_ours, t_theirs,
                      r2_score(y_test, ours.predict(X_test)),
                      r2_score(y_test, theirs.predict(X_test))))
@@ -98,8 +103,9 @@ def run(n_samples, n_features, repeats):
     rows = compare(pairs(), X, y, repeats, "independent")
     Xc, yc = correlated_design(n_samples, n_features)
     rows += compare(sparse_pairs(0.01 * alpha_max(Xc, yc)), Xc, yc, repeats, "correlated")
-    t_ours, Z_ours = best_time(lambda: dp.StandardScaler().fit_transform(X), repeats)
-    t_theirs, Z_theirs = best_time(lambda: sp.StandardScaler().fit_transform(X), repeats)
+    t_ours, t_theirs, Z_ours, Z_theirs = best_times(
+        lambda: dp.StandardScaler().fit_transform(X), lambda: sp.StandardScaler().fit_transform(X),
+        repeats)
     rows.append(("StandardScaler (fit_transform)", n_samples, t_ours, t_theirs,
                  f"max diff {np.max(np.abs(Z_ours - Z_theirs)):.1e}", ""))
     return rows
@@ -110,7 +116,7 @@ def main():
     parser.add_argument("--quick", action="store_true", help="sizes 2k and 10k, 2 repeats")
     parser.add_argument("--features", type=int, default=50)
     args = parser.parse_args()
-    sizes, repeats = ((2_000, 10_000), 2) if args.quick else ((10_000, 100_000), 3)
+    sizes, repeats = ((2_000, 10_000), 2) if args.quick else ((10_000, 100_000), 5)
     print(f"n_features={args.features}, best of {repeats}, OMP/OpenBLAS threads="
           f"{os.environ['OMP_NUM_THREADS']}\n")
     print("| model | n_samples | descent (s) | sklearn (s) | ratio | R² descent | R² sklearn |")

@@ -6,6 +6,7 @@ helpers here are what every estimator in `descent.learn` uses to keep that contr
 so that they work inside scikit-learn's Pipeline, GridSearchCV and cross_val_score.
 """
 import inspect
+import sys
 
 import numpy as np
 
@@ -65,6 +66,14 @@ class BaseEstimator:
     def _more_tags(self, tags):
         """Subclasses adjust scikit-learn's tags here (e.g. `tags.input_tags.sparse`)."""
         return tags
+
+    def __init_subclass__(cls, **kwargs):
+        # scikit-learn's check_estimator_tags_renamed rejects any class that defines
+        # `_more_tags` (its pre-1.6 hook name) without also defining `__sklearn_tags__`
+        # itself, so every class that adjusts tags gets the same `__sklearn_tags__`.
+        super().__init_subclass__(**kwargs)
+        if "_more_tags" in vars(cls) and "__sklearn_tags__" not in vars(cls):
+            cls.__sklearn_tags__ = BaseEstimator.__sklearn_tags__
 
 
 def _same(a, b):
@@ -127,6 +136,11 @@ class ClusterMixin:
         return self.fit(X).labels_
 
 
+# The mixins define `_more_tags` too; see BaseEstimator.__init_subclass__ for why.
+for _mixin in (ClassifierMixin, RegressorMixin, TransformerMixin):
+    _mixin.__sklearn_tags__ = BaseEstimator.__sklearn_tags__
+
+
 def check_array(X, *, name="X", dtype=np.float64, ensure_2d=True, allow_nan=False,
                 ensure_min_samples=1, estimator=None):
     """`X` as an array of `dtype`, with scikit-learn's errors for bad input.
@@ -147,7 +161,8 @@ def check_array(X, *, name="X", dtype=np.float64, ensure_2d=True, allow_nan=Fals
             try:
                 X = X.astype(dtype)
             except (TypeError, ValueError) as e:
-                raise ValueError(f"could not convert {name} to {np.dtype(dtype)}{who}: {e}") from e
+                # Keep the kind: a non-number object (TypeError) vs an unparsable string.
+                raise type(e)(f"could not convert {name} to {np.dtype(dtype)}{who}: {e}") from e
         else:
             X = X.astype(dtype)
     if ensure_2d:
@@ -187,6 +202,10 @@ def check_X_y(X, y, *, dtype=np.float64, y_numeric=False, multi_output=False, es
                         estimator=estimator)
     else:
         if y.ndim == 2 and y.shape[1] == 1:
+            import warnings
+            warnings.warn("A column-vector y was passed when a 1d array was expected. Please "
+                          "change the shape of y to (n_samples, ), for example using ravel().",
+                          _data_conversion_warning(), stacklevel=3)
             y = y.ravel()
         if y.ndim != 1:
             raise ValueError(f"y should be a 1d array, got an array of shape {y.shape} instead.")
@@ -204,8 +223,27 @@ def check_is_fitted(estimator, attribute=None):
     fitted = (hasattr(estimator, attribute) if attribute else
               any(k.endswith("_") and not k.startswith("__") for k in vars(estimator)))
     if not fitted:
-        raise NotFittedError(f"This {type(estimator).__name__} instance is not fitted yet. Call "
-                             "'fit' with appropriate arguments before using this estimator.")
+        raise _not_fitted_class()(f"This {type(estimator).__name__} instance is not fitted yet. Call "
+                                  "'fit' with appropriate arguments before using this estimator.")
+
+
+def _not_fitted_class():
+    """NotFittedError, or when scikit-learn is loaded a subclass of both it and sklearn's own.
+
+    scikit-learn's checks (and user code written for it) catch
+    `sklearn.exceptions.NotFittedError`; this lets them catch ours without descent
+    importing scikit-learn.
+    """
+    sklearn_exceptions = sys.modules.get("sklearn.exceptions")
+    if sklearn_exceptions is None:
+        return NotFittedError
+    if "both" not in _NOT_FITTED:
+        _NOT_FITTED["both"] = type("NotFittedError", (NotFittedError, sklearn_exceptions.NotFittedError),
+                                   {"__module__": __name__})
+    return _NOT_FITTED["both"]
+
+
+_NOT_FITTED = {}
 
 
 def check_n_features(estimator, X, reset):
@@ -242,3 +280,35 @@ def check_random_state(seed):
     if isinstance(seed, (np.random.Generator, np.random.RandomState)):
         return seed
     return np.random.default_rng(seed)
+
+
+def check_sample_weight(sample_weight, n_samples, estimator=None):
+    """Per-sample weights as a float array (n_samples,); None means all ones.
+
+    Raises ValueError for a wrong shape, negative or non-finite weights, or weights
+    that are all zero (nothing would be learned).
+    """
+    who = type(estimator).__name__ if estimator is not None else "sample_weight"
+    if sample_weight is None:
+        return np.ones(n_samples)
+    w = np.asarray(sample_weight, dtype=np.float64)
+    if w.ndim == 0:
+        return np.full(n_samples, float(w))
+    if w.shape != (n_samples,):
+        raise ValueError(f"{who}: sample_weight.shape == {w.shape}, expected ({n_samples},)!")
+    if not np.isfinite(w).all() or (w < 0).any():
+        raise ValueError(f"{who}: sample weights must be finite and non-negative.")
+    if not w.any():
+        raise ValueError(f"{who}: sample weights must contain at least one non-zero number.")
+    return w
+
+
+class DataConversionWarning(UserWarning):
+    """Warned when input data is converted (e.g. a column-vector y is raveled)."""
+
+
+def _data_conversion_warning():
+    """DataConversionWarning, or scikit-learn's own when scikit-learn is loaded (its checks
+    look for that class by name)."""
+    sklearn_exceptions = sys.modules.get("sklearn.exceptions")
+    return sklearn_exceptions.DataConversionWarning if sklearn_exceptions else DataConversionWarning
