@@ -164,3 +164,13 @@ def test_augmentation_shifts_and_mirrors_images_and_refuses_flat_vectors():
     assert recipes.augmentation({}) is None
     with pytest.raises(ValueError, match="flatten"):
         recipes.augmentation({"augment": {"hflip": True}, "flatten": True})
+
+
+@needs_mnist
+def test_a_run_draws_its_learning_curve_when_matplotlib_is_installed(tmp_path, tiny_recipe):
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "run"
+    assert main(["train", str(tiny_recipe), "--data", str(DATA), "--out", str(out), "--progress", "none",
+                 "--epochs", "1"]) == 0
+    png = (out / "learning_curve.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
