@@ -21,6 +21,7 @@ import descent
 from common import best_time, fmt_time, mnist_train, optional_torch, print_table
 
 torch = optional_torch(threads=2)
+descent.backend.tune_allocator()  # as the descent command does; it serves PyTorch's CPU tensors too
 
 
 # --- 1. one elementwise op ----------------------------------------------------------

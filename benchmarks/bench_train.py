@@ -102,6 +102,8 @@ def _plain_optimizer(recipe):
 
 
 def worker(framework, model, n, threads):
+    from descent.backend import tune_allocator
+    tune_allocator()  # both frameworks' large arrays come from malloc: the same setting for both
     recipe, x, y = _recipe_data(SPEED_RECIPES[model], n)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     if framework == "descent":

@@ -1,0 +1,176 @@
+"""Reinforcement-learning benchmarks: return and wall time of descent.rl's agents over seeds,
+and the time ratio against Stable-Baselines3 where it is installed.
+
+    python benchmarks/bench_rl.py                          # PPO (100k steps) and DQN (50k) on CartPole-v1, 5 seeds
+    python benchmarks/bench_rl.py --tasks cartpole-ppo --seeds 0
+    python benchmarks/bench_rl.py --tasks acrobot-dqn pendulum-td3 pendulum-sac lunarlander-ppo
+    python benchmarks/bench_rl.py --no-sb3                 # skip Stable-Baselines3 even if installed
+
+Each run trains with a fixed seed, then evaluates the deterministic policy over
+`--episodes` episodes (20 by default) of a fresh env, seeded too. The wall time is that of
+`learn` alone. Hyperparameters are rl-baselines3-zoo's for each task, given to both
+libraries. The ratio is descent's training time over SB3's: below 1 means descent is faster.
+
+Targets (CartPole-v1, 5 seeds): PPO reaches a mean evaluation return of 500 within 100k
+steps, and DQN within 50k, in at least 4 of the 5 seeds. LunarLander-v3 needs Box2D
+(pip install "gymnasium[box2d]").
+
+NumPy runs on one thread (OMP_NUM_THREADS=1 unless set): the networks are tiny and more
+threads only add overhead.
+"""
+import os
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import argparse  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import print_table  # noqa: E402
+
+import descent.rl as rl  # noqa: E402
+
+# name: (agent, env id, steps, descent hyperparameters, target mean return)
+TASKS = {
+    "cartpole-ppo": ("PPO", "CartPole-v1", 100_000,
+                     dict(n_envs=8, n_steps=32, batch_size=256, n_epochs=20, gamma=0.98, gae_lambda=0.8,
+                          learning_rate=1e-3, anneal_lr=True, clip_range=0.2, anneal_clip_range=True,
+                          ent_coef=0.0), 500),
+    "cartpole-dqn": ("DQN", "CartPole-v1", 50_000,
+                     dict(learning_rate=2.3e-3, batch_size=64, buffer_size=100_000, learning_starts=1000,
+                          gamma=0.99, target_update_interval=10, train_freq=256, gradient_steps=128,
+                          exploration_fraction=0.16, exploration_final_eps=0.04, hidden_sizes=(256, 256)), 500),
+    "acrobot-dqn": ("DQN", "Acrobot-v1", 100_000,
+                    dict(learning_rate=6.3e-4, batch_size=128, buffer_size=50_000, learning_starts=0, gamma=0.99,
+                         target_update_interval=250, train_freq=4, gradient_steps=4, exploration_fraction=0.12,
+                         exploration_final_eps=0.1, hidden_sizes=(256, 256)), -100),
+    "acrobot-ppo": ("PPO", "Acrobot-v1", 200_000,
+                    dict(n_envs=16, n_steps=256, batch_size=64, n_epochs=4, gamma=0.99, gae_lambda=0.94,
+                         learning_rate=3e-4, anneal_lr=False, anneal_clip_range=False, ent_coef=0.0,
+                         normalize_observations=True), -100),
+    "pendulum-td3": ("TD3", "Pendulum-v1", 20_000,
+                     dict(learning_rate=1e-3, gamma=0.98, buffer_size=200_000, learning_starts=10_000,
+                          exploration_noise=0.1, train_freq=1, gradient_steps=1, hidden_sizes=(400, 300)), -200),
+    "pendulum-sac": ("SAC", "Pendulum-v1", 20_000,
+                     dict(learning_rate=1e-3, gamma=0.99, buffer_size=1_000_000, learning_starts=100,
+                          ent_coef="auto", hidden_sizes=(256, 256)), -200),
+    "lunarlander-ppo": ("PPO", "LunarLander-v3", 1_000_000,
+                        dict(n_envs=16, n_steps=1024, batch_size=64, n_epochs=4, gamma=0.999, gae_lambda=0.98,
+                             learning_rate=3e-4, anneal_lr=False, anneal_clip_range=False, ent_coef=0.01), 200),
+}
+
+
+def run_descent(agent_name, env_id, steps, params, seed):
+    agent = getattr(rl, agent_name)(env_id, seed=seed, **params)
+    start = time.perf_counter()
+    agent.learn(steps)
+    return agent, time.perf_counter() - start
+
+
+# --- Stable-Baselines3, with the same hyperparameters -------------------------------------
+def optional_sb3():
+    try:
+        import stable_baselines3
+    except ImportError:
+        print("note: stable-baselines3 is not installed; its columns are left out "
+              "(pip install stable-baselines3)")
+        return None
+    return stable_baselines3
+
+
+def run_sb3(sb3, agent_name, env_id, steps, params, seed):
+    import torch
+    from stable_baselines3.common.env_util import make_vec_env
+    torch.set_num_threads(1)
+    p = dict(params)
+    n_envs = p.pop("n_envs", 1)
+    hidden = list(p.pop("hidden_sizes", (64, 64)))
+    kwargs = dict(seed=seed, verbose=0, device="cpu")
+    if agent_name == "PPO":
+        lr, clip = p.pop("learning_rate"), p.pop("clip_range", 0.2)
+        anneal_lr, anneal_clip = p.pop("anneal_lr"), p.pop("anneal_clip_range")
+        if p.pop("normalize_observations", False):
+            print("note: SB3's PPO runs without observation normalization here")
+        kwargs.update(p, learning_rate=(lambda f: lr * f) if anneal_lr else lr,
+                      clip_range=(lambda f: clip * f) if anneal_clip else clip,
+                      policy_kwargs=dict(net_arch=dict(pi=hidden, vf=hidden)))
+        model = sb3.PPO("MlpPolicy", make_vec_env(env_id, n_envs, seed=seed), **kwargs)
+    elif agent_name == "DQN":
+        kwargs.update(p, policy_kwargs=dict(net_arch=hidden))
+        model = sb3.DQN("MlpPolicy", make_vec_env(env_id, n_envs, seed=seed), **kwargs)
+    elif agent_name == "SAC":
+        kwargs.update(p, policy_kwargs=dict(net_arch=hidden))
+        model = sb3.SAC("MlpPolicy", make_vec_env(env_id, n_envs, seed=seed), **kwargs)
+    else:
+        from stable_baselines3.common.noise import NormalActionNoise
+        env = make_vec_env(env_id, n_envs, seed=seed)
+        half_range = (env.action_space.high - env.action_space.low) / 2
+        noise = NormalActionNoise(np.zeros_like(half_range), p.pop("exploration_noise") * half_range)
+        kwargs.update(p, action_noise=noise, policy_kwargs=dict(net_arch=hidden))
+        model = sb3.TD3("MlpPolicy", env, **kwargs)
+    start = time.perf_counter()
+    model.learn(steps)
+    return SB3Agent(model), time.perf_counter() - start
+
+
+class SB3Agent:
+    """An SB3 model behind descent.rl's predict, so that `evaluate` treats both alike."""
+
+    def __init__(self, model):
+        self.model = model
+
+    def predict(self, obs, deterministic=True):
+        return self.model.predict(obs, deterministic=deterministic)[0]
+
+
+# --- the table -----------------------------------------------------------------------------
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--tasks", nargs="+", default=["cartpole-ppo", "cartpole-dqn"], choices=sorted(TASKS))
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
+    parser.add_argument("--episodes", type=int, default=20)
+    parser.add_argument("--steps", type=int, default=None, help="override each task's number of steps")
+    parser.add_argument("--no-sb3", action="store_true", help="skip Stable-Baselines3 even if installed")
+    args = parser.parse_args()
+    sb3 = None if args.no_sb3 else optional_sb3()
+
+    for task in args.tasks:
+        agent_name, env_id, steps, params, target = TASKS[task]
+        steps = args.steps or steps
+        try:
+            rl.make_env(env_id).close()
+        except Exception as error:  # e.g. gymnasium's DependencyNotInstalled for Box2D
+            print(f"\nnote: skipping {task}: {env_id} cannot be made ({error})")
+            continue
+        print(f"\n## {task}: {agent_name} on {env_id}, {steps} steps, target mean return {target}\n", flush=True)
+        header = ["seed", "return (mean ± std)", "train time"]
+        if sb3 is not None:
+            header += ["SB3 return", "SB3 time", "time ratio"]
+        rows, means = [], []
+        for seed in args.seeds:
+            agent, seconds = run_descent(agent_name, env_id, steps, params, seed)
+            mean, std = rl.evaluate(agent, env_id, n_episodes=args.episodes, seed=10_000 + seed)
+            means.append(mean)
+            row = [seed, f"{mean:.1f} ± {std:.1f}", f"{seconds:.1f} s"]
+            if sb3 is not None:
+                theirs, their_seconds = run_sb3(sb3, agent_name, env_id, steps, params, seed)
+                their_mean, their_std = rl.evaluate(theirs, env_id, n_episodes=args.episodes, seed=10_000 + seed)
+                row += [f"{their_mean:.1f} ± {their_std:.1f}", f"{their_seconds:.1f} s",
+                        f"{seconds / their_seconds:.2f}"]
+            rows.append(row)
+            print(f"  seed {seed}: return {mean:.1f} ± {std:.1f} in {seconds:.1f} s", flush=True)
+        print()
+        print_table(header, rows)
+        reached = sum(m >= target for m in means)
+        print(f"\nmean return {np.mean(means):.1f}; target {target} reached in {reached} of {len(means)} seeds")
+
+
+if __name__ == "__main__":
+    main()
