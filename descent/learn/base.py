@@ -11,6 +11,10 @@ import sys
 import numpy as np
 
 
+class ConvergenceWarning(UserWarning):
+    """An iterative solver stopped at max_iter before meeting its tolerance."""
+
+
 class NotFittedError(ValueError, AttributeError):
     """Raised when an estimator is used before `fit` (the same bases as scikit-learn's)."""
 

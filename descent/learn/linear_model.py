@@ -17,12 +17,8 @@ import warnings
 
 import numpy as np
 
-from .base import (BaseEstimator, RegressorMixin, check_array, check_is_fitted,
+from .base import (BaseEstimator, ConvergenceWarning, RegressorMixin, check_array, check_is_fitted,
                    check_n_features, check_sample_weight, check_X_y)
-
-
-class ConvergenceWarning(UserWarning):
-    """An iterative solver stopped at max_iter before meeting its tolerance."""
 
 
 # --------------------------------------------------------------------------- shared pieces

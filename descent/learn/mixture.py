@@ -12,8 +12,9 @@ import warnings
 
 import numpy as np
 
-from .base import BaseEstimator, check_array, check_is_fitted, check_n_features, check_random_state
-from .cluster import KMeans, kmeans_plusplus
+from .base import (BaseEstimator, ConvergenceWarning, check_array, check_is_fitted, check_n_features,
+                   check_random_state)
+from .kmeans import KMeans, kmeans_plusplus
 from .naive_bayes import _logsumexp
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
@@ -21,10 +22,6 @@ COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 ILL_DEFINED = ("Fitting the mixture model failed because some components have ill-defined empirical "
                "covariance (for instance caused by singleton or collapsed samples). Try to decrease "
                "the number of components, increase reg_covar, or scale the input data.")
-
-
-class ConvergenceWarning(UserWarning):
-    """EM stopped at max_iter before the lower bound changed by less than tol."""
 
 
 def estimate_gaussian_parameters(X, resp, reg_covar, covariance_type):
