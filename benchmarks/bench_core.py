@@ -161,30 +161,24 @@ def bench_tiny_step():
     return times
 
 
-def interleaved_epochs(models, x, y, batch_size):
-    """Time one epoch of each model, taking their steps in turn on the same batches.
-
-    Interleaving puts every implementation under the same background load, so the
-    ratios hold on a busy machine even when absolute times drift.
-    """
-    times = dict.fromkeys(models, 0.0)
+def epoch_time(model, x, y, batch_size):
+    """Seconds for one epoch of `model.step` over (x, y) in order."""
+    start = time.perf_counter()
     for i in range(0, len(x) - batch_size + 1, batch_size):
-        xb, yb = x[i:i + batch_size], y[i:i + batch_size]
-        for name, model in models.items():
-            start = time.perf_counter()
-            model.step(xb, yb)
-            times[name] += time.perf_counter() - start
-    return times
+        model.step(x[i:i + batch_size], y[i:i + batch_size])
+    return time.perf_counter() - start
 
 
 def bench_mlp_epoch(batch_sizes, repeat):
     x, y = mnist_train()
     rows = []
     for batch_size in batch_sizes:
+        # Whole epochs in turn, best of `repeat` each. (Interleaving single steps would let
+        # PyTorch's OpenMP threads, which spin for a while after each op, slow the next step.)
         best = {}
         for _ in range(repeat):
-            models = {name: cls((784, 256, 256, 10), lr=0.05) for name, cls in models_available()}
-            for name, t in interleaved_epochs(models, x, y, batch_size).items():
+            for name, cls in models_available():
+                t = epoch_time(cls((784, 256, 256, 10), lr=0.05), x, y, batch_size)
                 best[name] = min(best.get(name, np.inf), t)
         base = best["hand-written NumPy"]
         row = [batch_size] + [fmt_time(t) for t in best.values()] + [f"{best['descent'] / base:.2f}×"]
