@@ -112,9 +112,39 @@ def _by_group(a, groups):
 
 
 # --- the three convolution primitives ----------------------------------------------------------
-# One batched matmul over (sample, group): each product is (C_out/groups, K) @ (K, Ho·Wo) with
-# K = C/groups·kH·kW, and its result is already in (N, C_out, Ho, Wo) order: no transposes.
+# Two ways to lay out the matrix products, chosen by size:
+# - small weights (the first layer: few input channels): one batched matmul over (sample, group),
+#   each (C_out/groups, K) @ (K, Ho·Wo) with K = C/groups·kH·kW, whose result is already in
+#   (N, C_out, Ho, Wo) order;
+# - larger weights, groups = 1: one matrix product over all samples at once, (C_out, K) @ (K, N·Ho·Wo).
+#   NumPy runs a batched matmul as many small single-threaded products, so only this one uses
+#   every BLAS thread; it costs a transpose of the output, which pays off once K·C_out is large.
+ONE_PRODUCT_MIN_WEIGHTS = 4096
+
+
+def _one_product(w_shape, groups):
+    return groups == 1 and w_shape[0] * w_shape[1] * w_shape[2] * w_shape[3] >= ONE_PRODUCT_MIN_WEIGHTS
+
+
+def _im2col_matrix(x, kernel, stride, padding, dilation):
+    """Columns as one (C·kH·kW, N·Ho·Wo) matrix: every receptive field of every sample. One copy."""
+    xp = _pad(x, padding)
+    out_hw = tuple(_output_size(x.shape[2 + i], kernel[i], stride[i], padding[i], dilation[i])
+                   for i in range(2))
+    windows = _windows(xp, kernel, stride, dilation, out_hw)  # (N, C, kH, kW, Ho, Wo)
+    return windows.transpose(1, 2, 3, 0, 4, 5).reshape(-1, x.shape[0] * out_hw[0] * out_hw[1]), out_hw
+
+
+def _channels_first(g):
+    """(N, C, H, W) as a (C, N·H·W) matrix (one copy)."""
+    return g.transpose(1, 0, 2, 3).reshape(g.shape[1], -1)
+
+
 def _conv2d(x, w, stride, padding, dilation, groups):
+    if _one_product(w.shape, groups):
+        cols, out_hw = _im2col_matrix(x, w.shape[2:], stride, padding, dilation)
+        y = (w.reshape(w.shape[0], -1) @ cols).reshape((w.shape[0], x.shape[0]) + out_hw)
+        return np.ascontiguousarray(y.transpose(1, 0, 2, 3))
     cols, out_hw = _im2col(x, w.shape[2:], stride, padding, dilation, groups)
     y = np.matmul(w.reshape(groups, w.shape[0] // groups, -1), cols)  # (N, groups, C_out/groups, Ho·Wo)
     return y.reshape((x.shape[0], w.shape[0]) + out_hw)
@@ -122,6 +152,10 @@ def _conv2d(x, w, stride, padding, dilation, groups):
 
 def _conv2d_input_grad(g, w, x_shape, stride, padding, dilation, groups):
     c_out, _, kh, kw = w.shape
+    if _one_product(w.shape, groups):
+        cols = w.reshape(c_out, -1).T @ _channels_first(g)  # (C·kH·kW, N·Ho·Wo)
+        cols = cols.reshape((x_shape[1], kh, kw, x_shape[0]) + g.shape[2:]).transpose(3, 0, 1, 2, 4, 5)
+        return _col2im(cols, x_shape, (kh, kw), stride, padding, dilation)
     wide = stride[1] == 1
     if wide:  # give g the padded width, zeros beyond Wo, for the contiguous slice-adds of _col2im_wide
         g = np.pad(g, ((0, 0), (0, 0), (0, 0), (0, x_shape[3] + sum(padding[1]) - g.shape[3])))
@@ -133,6 +167,9 @@ def _conv2d_input_grad(g, w, x_shape, stride, padding, dilation, groups):
 
 
 def _conv2d_weight_grad(x, g, w_shape, stride, padding, dilation, groups):
+    if _one_product(w_shape, groups):
+        cols, _ = _im2col_matrix(x, w_shape[2:], stride, padding, dilation)
+        return (_channels_first(g) @ cols.T).reshape(w_shape)
     cols, _ = _im2col(x, w_shape[2:], stride, padding, dilation, groups)
     per_sample = np.matmul(_by_group(g, groups), cols.transpose(0, 1, 3, 2))  # (N, groups, C_out/groups, K)
     return per_sample.sum(axis=0).reshape(w_shape)

@@ -8,6 +8,13 @@ from descent.ops.conv import (adaptive_avg_pool2d, avg_pool1d, avg_pool2d, conv1
 from descent.tensor import Tensor
 from descent.testing import gradcheck, gradgradcheck
 
+
+@pytest.fixture(params=["batched products", "one product"], autouse=True)
+def matrix_layout(request, monkeypatch):
+    """Every test runs with both layouts of the convolution's matrix products (see conv.py)."""
+    threshold = 0 if request.param == "one product" else 10 ** 9
+    monkeypatch.setattr(conv, "ONE_PRODUCT_MIN_WEIGHTS", threshold)
+
 rng = np.random.default_rng(0)
 
 
