@@ -1,7 +1,6 @@
 """Shared pieces of the benchmarks: timing, table printing, optional reference libraries."""
 import gzip
 import os
-import statistics
 import time
 from pathlib import Path
 
@@ -19,16 +18,6 @@ def best_time(fn, repeat=5, number=1):
             fn()
         times.append((time.perf_counter() - start) / number)
     return min(times)
-
-
-def median_time(fn, repeat=5, number=1):
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        for _ in range(number):
-            fn()
-        times.append((time.perf_counter() - start) / number)
-    return statistics.median(times)
 
 
 def optional_torch(threads=2):

@@ -97,10 +97,12 @@ def _extremum_vjp(g, ans, x, axis=None, keepdims=False):
 
 
 def _max(x, axis=None, keepdims=False):
+    """The largest value over `axis`. Where k elements tie for it, each gets g / k of the gradient."""
     return np.maximum.reduce(x, axis=axis, keepdims=keepdims)
 
 
 def _min(x, axis=None, keepdims=False):
+    """The smallest value over `axis`. Where k elements tie for it, each gets g / k of the gradient."""
     return np.minimum.reduce(x, axis=axis, keepdims=keepdims)
 
 

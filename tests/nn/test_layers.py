@@ -173,3 +173,20 @@ def test_a_small_network_learns():
             p.data -= 0.5 * p.grad.data
     accuracy = (model(d.Tensor(x)).data.argmax(1) == y).mean()
     assert loss.item() < first / 3 and accuracy > 0.9
+
+
+def test_embedding_matches_pytorch_and_finite_differences():
+    torch = pytest.importorskip("torch")
+    indices = np.array([[0, 3, 3], [2, 0, 1]])
+    theirs = torch.nn.Embedding(4, 5, padding_idx=1).double()
+    ours = nn.Embedding(4, 5, padding_idx=1).double()
+    copy_from_torch(ours, theirs)
+    out, expected = ours(indices), theirs(torch.tensor(indices))
+    np.testing.assert_allclose(out.data, expected.detach().numpy())
+    v = rng.standard_normal(out.shape)
+    (out * d.Tensor(v)).sum().backward()
+    (expected * torch.tensor(v)).sum().backward()
+    np.testing.assert_allclose(ours.weight.grad.data, theirs.weight.grad.numpy())  # repeats add; padding row 0
+    # (the padding row gets no gradient by design, so finite differences check a plain table)
+    f, values = as_function_of_parameters(nn.Embedding(4, 5).double())
+    assert gradcheck(lambda w: f(indices, w), values[0])
