@@ -152,17 +152,19 @@ def _conv2d(x, w, stride, padding, dilation, groups):
 
 def _conv2d_input_grad(g, w, x_shape, stride, padding, dilation, groups):
     c_out, _, kh, kw = w.shape
-    if _one_product(w.shape, groups):
-        cols = w.reshape(c_out, -1).T @ _channels_first(g)  # (C·kH·kW, N·Ho·Wo)
-        cols = cols.reshape((x_shape[1], kh, kw, x_shape[0]) + g.shape[2:]).transpose(3, 0, 1, 2, 4, 5)
-        return _col2im(cols, x_shape, (kh, kw), stride, padding, dilation)
     wide = stride[1] == 1
     if wide:  # give g the padded width, zeros beyond Wo, for the contiguous slice-adds of _col2im_wide
         g = np.pad(g, ((0, 0), (0, 0), (0, 0), (0, x_shape[3] + sum(padding[1]) - g.shape[3])))
+    col2im = _col2im_wide if wide else _col2im
+    if _one_product(w.shape, groups):
+        cols = w.reshape(c_out, -1).T @ _channels_first(g)  # (C·kH·kW, N·Ho·Wo)
+        cols = cols.reshape((x_shape[1], kh, kw, x_shape[0]) + g.shape[2:]).transpose(0, 3, 1, 2, 4, 5)
+        # Summed channel-first, (C, N, H, W), where each offset's block is contiguous; one transpose back.
+        dx = col2im(cols, (x_shape[1], x_shape[0]) + x_shape[2:], (kh, kw), stride, padding, dilation)
+        return np.ascontiguousarray(dx.transpose(1, 0, 2, 3))
     w_t = w.reshape(groups, c_out // groups, -1).transpose(0, 2, 1)
     cols = np.matmul(w_t, _by_group(g, groups))  # (N, groups, C/groups·kH·kW, Ho·W)
     cols = cols.reshape(x_shape[:2] + (kh, kw) + g.shape[2:])
-    col2im = _col2im_wide if wide else _col2im
     return col2im(cols, x_shape, (kh, kw), stride, padding, dilation)
 
 
@@ -430,17 +432,37 @@ def _scatter_to_tiles(g, x, kernel):
     (kh, kw), (ho, wo) = kernel, g.shape[2:]
     n, c = x.shape[:2]
     tiles = x[:, :, :ho * kh, :wo * kw].reshape(n, c, ho, kh, wo, kw)
-    largest = _max_pool2d(x, kernel, kernel, (0, 0), (1, 1))  # (a reduce over axes 3 and 5 is slow)
-    out = np.zeros(x.shape, dtype=g.dtype)
+    covered = (ho * kh, wo * kw) == x.shape[2:]
+    out = np.empty(x.shape, dtype=g.dtype) if covered else np.zeros(x.shape, dtype=g.dtype)
     out_tiles = out[:, :, :ho * kh, :wo * kw].reshape(n, c, ho, kh, wo, kw)  # a view: ho*kh rows fit
-    free = np.ones(largest.shape, dtype=bool)  # windows whose first maximum is not yet found
-    for p in range(kh):
-        for q in range(kw):
-            hit = tiles[:, :, :, p, :, q] == largest
-            hit &= free
-            free &= ~hit
-            np.multiply(g, hit, out=out_tiles[:, :, :, p, :, q])
+    if (kh, kw) == (2, 2):
+        winners = _first_max_of_four(*(tiles[:, :, :, p, :, q] for p in range(2) for q in range(2)))
+    else:
+        winners = _first_max_of_tiles(x, tiles, kernel)
+    for (p, q), hit in zip(np.ndindex(kh, kw), winners):
+        np.multiply(g, hit, out=out_tiles[:, :, :, p, :, q])
     return out
+
+
+def _first_max_of_four(a, b, c, d):
+    """Masks of which of the four 2x2 positions (a b / c d) holds each window's first maximum.
+
+    Comparisons in row-major order pick the first on ties, as PyTorch does: the top row
+    wins a tie with the bottom one, and the left element a tie with the right one.
+    """
+    top = np.maximum(a, b) >= np.maximum(c, d)
+    left_top, left_bottom = a >= b, c >= d
+    return (top & left_top, top & ~left_top, ~top & left_bottom, ~top & ~left_bottom)
+
+
+def _first_max_of_tiles(x, tiles, kernel):
+    largest = _max_pool2d(x, kernel, kernel, (0, 0), (1, 1))
+    free = np.ones(largest.shape, dtype=bool)  # windows whose first maximum is not yet found
+    for p, q in np.ndindex(*kernel):
+        hit = tiles[:, :, :, p, :, q] == largest
+        hit &= free
+        free &= ~hit
+        yield hit
 
 
 def _max_pool2d_gather(h, x, kernel, stride, padding, dilation):

@@ -350,3 +350,16 @@ PRIMITIVES = ["conv2d", "conv2d_input_grad", "conv2d_weight_grad", "max_pool2d",
 def test_primitives_are_registered():
     from descent.ops.primitive import REGISTRY
     assert set(PRIMITIVES) <= set(REGISTRY)
+
+
+@pytest.mark.parametrize("shape, kernel", [((3, 4, 8, 8), 2), ((2, 3, 7, 9), 2), ((2, 3, 9, 9), 3)])
+def test_max_pool_gradient_on_disjoint_windows_goes_to_the_first_maximum(shape, kernel):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    x = np.maximum(rng.integers(-2, 3, shape), 0).astype(np.float64)  # many ties, as after a ReLU
+    g = rng.standard_normal((shape[0], shape[1], shape[2] // kernel, shape[3] // kernel))
+    t = Tensor(x, requires_grad=True)
+    (max_pool2d(t, kernel) * Tensor(g)).sum().backward()
+    tx = torch.tensor(x, requires_grad=True)
+    (torch.nn.functional.max_pool2d(tx, kernel) * torch.tensor(g)).sum().backward()
+    np.testing.assert_array_equal(t.grad.data, tx.grad.numpy())
