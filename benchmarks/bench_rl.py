@@ -67,11 +67,33 @@ TASKS = {
 }
 
 
-def run_descent(agent_name, env_id, steps, params, seed):
+def run_descent(agent_name, env_id, steps, params, seed, probe=None):
     agent = getattr(rl, agent_name)(env_id, seed=seed, **params)
     start = time.perf_counter()
-    agent.learn(steps)
-    return agent, time.perf_counter() - start
+    agent.learn(steps, callback=probe)
+    return agent, time.perf_counter() - start - (probe.seconds if probe else 0.0)
+
+
+class Probe:
+    """A learn() callback that evaluates the deterministic policy every `every` steps and
+    records the first step at which the mean return reaches `target` ("within N steps")."""
+
+    def __init__(self, env_id, target, every, episodes, seed):
+        self.env_id, self.target, self.every, self.episodes, self.seed = env_id, target, every, episodes, seed
+        self.next_check, self.reached_at, self.best, self.seconds = every, None, -np.inf, 0.0
+
+    def __call__(self, local_vars):
+        agent = local_vars["self"]
+        if self.reached_at is not None or agent.num_timesteps < self.next_check:
+            return True
+        self.next_check += self.every
+        start = time.perf_counter()
+        mean, _ = rl.evaluate(agent, self.env_id, n_episodes=self.episodes, seed=self.seed)
+        self.seconds += time.perf_counter() - start  # evaluation time is not training time
+        self.best = max(self.best, mean)
+        if mean >= self.target:
+            self.reached_at = agent.num_timesteps
+        return True
 
 
 # --- Stable-Baselines3, with the same hyperparameters -------------------------------------
@@ -138,6 +160,9 @@ def main():
     parser.add_argument("--episodes", type=int, default=20)
     parser.add_argument("--steps", type=int, default=None, help="override each task's number of steps")
     parser.add_argument("--no-sb3", action="store_true", help="skip Stable-Baselines3 even if installed")
+    parser.add_argument("--eval-every", type=int, default=None,
+                        help="also evaluate every N steps during training and report the first step at "
+                             "which the target is reached")
     args = parser.parse_args()
     sb3 = None if args.no_sb3 else optional_sb3()
 
@@ -154,11 +179,20 @@ def main():
         if sb3 is not None:
             header += ["SB3 return", "SB3 time", "time ratio"]
         rows, means = [], []
+        if args.eval_every:
+            header.insert(2, "target first reached at")
+        reached_during = 0
         for seed in args.seeds:
-            agent, seconds = run_descent(agent_name, env_id, steps, params, seed)
+            probe = (Probe(env_id, target, args.eval_every, args.episodes, 20_000 + seed)
+                     if args.eval_every else None)
+            agent, seconds = run_descent(agent_name, env_id, steps, params, seed, probe)
             mean, std = rl.evaluate(agent, env_id, n_episodes=args.episodes, seed=10_000 + seed)
             means.append(mean)
             row = [seed, f"{mean:.1f} ± {std:.1f}", f"{seconds:.1f} s"]
+            if probe:
+                at = probe.reached_at if probe.reached_at is not None else (steps if mean >= target else None)
+                reached_during += at is not None
+                row.insert(2, f"step {at}" if at is not None else f"not reached (best {probe.best:.1f})")
             if sb3 is not None:
                 theirs, their_seconds = run_sb3(sb3, agent_name, env_id, steps, params, seed)
                 their_mean, their_std = rl.evaluate(theirs, env_id, n_episodes=args.episodes, seed=10_000 + seed)
@@ -169,7 +203,11 @@ def main():
         print()
         print_table(header, rows)
         reached = sum(m >= target for m in means)
-        print(f"\nmean return {np.mean(means):.1f}; target {target} reached in {reached} of {len(means)} seeds")
+        print(f"\nmean return {np.mean(means):.1f}; target {target} reached at the end in {reached} of "
+              f"{len(means)} seeds")
+        if args.eval_every:
+            print(f"target reached within {steps} steps (evaluated every {args.eval_every}) in {reached_during} "
+                  f"of {len(means)} seeds")
 
 
 if __name__ == "__main__":
