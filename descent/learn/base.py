@@ -103,6 +103,19 @@ class ClassifierMixin:
         return tags
 
 
+class ProbabilisticClassifierMixin(ClassifierMixin):
+    """`predict` and `predict_log_proba` from `predict_proba`, for classifiers that compute it."""
+
+    def predict_log_proba(self, X):
+        with np.errstate(divide="ignore"):  # log 0 = -inf for classes a leaf never saw
+            return np.log(self.predict_proba(X))
+
+    def predict(self, X):
+        """(n_samples,) the class of highest probability."""
+        proba = self.predict_proba(X)  # first: it raises NotFittedError before fit
+        return self.classes_[np.argmax(proba, axis=1)]
+
+
 class RegressorMixin:
     _estimator_type = "regressor"
 

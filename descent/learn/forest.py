@@ -7,7 +7,7 @@ the data (`sort_columns`) instead of sorting its own copy.
 """
 import numpy as np
 
-from .base import (BaseEstimator, ClassifierMixin, RegressorMixin, check_array, check_X_y,
+from .base import (BaseEstimator, ProbabilisticClassifierMixin, RegressorMixin, check_array, check_X_y,
                    check_is_fitted, check_n_features, check_classification_targets,
                    encode_labels)
 from .tree import (LEAF, UNDEFINED, DecisionTreeClassifier, DecisionTreeRegressor, Tree,
@@ -102,7 +102,7 @@ class BaseForest(BaseEstimator):
             return total / seen_by[:, None], seen_by
 
 
-class RandomForestClassifier(ClassifierMixin, BaseForest):
+class RandomForestClassifier(ProbabilisticClassifierMixin, BaseForest):
     """A forest of CART classifiers; `predict_proba` averages the trees' class fractions.
 
     Parameters
@@ -166,15 +166,6 @@ class RandomForestClassifier(ClassifierMixin, BaseForest):
         """(n_samples, n_classes) the trees' class fractions, averaged."""
         X = self._validate_X_predict(X)
         return self._tree_outputs(X).mean(axis=0)
-
-    def predict_log_proba(self, X):
-        with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
-
-    def predict(self, X):
-        """(n_samples,) the class of highest averaged probability."""
-        proba = self.predict_proba(X)
-        return self.classes_[np.argmax(proba, axis=1)]
 
 
 class RandomForestRegressor(RegressorMixin, BaseForest):

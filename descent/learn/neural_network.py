@@ -21,7 +21,7 @@ import numpy as np
 import descent
 from descent import nn, optim
 from descent.data import DataLoader, TensorDataset
-from descent.learn.base import (BaseEstimator, ClassifierMixin, RegressorMixin, TransformerMixin, check_array,
+from descent.learn.base import (BaseEstimator, ProbabilisticClassifierMixin, RegressorMixin, TransformerMixin, check_array,
                                 check_classification_targets, check_is_fitted, check_n_features,
                                 check_random_state, check_X_y, encode_labels)
 from descent.learn.linear_model import ConvergenceWarning
@@ -264,7 +264,7 @@ class BaseMultilayerPerceptron(BaseEstimator):
         return forward_arrays(X, self.coefs_, self.intercepts_, self.activation)
 
 
-class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
+class MLPClassifier(ProbabilisticClassifierMixin, BaseMultilayerPerceptron):
     """A multilayer perceptron classifier: logistic output for two classes, softmax for more.
 
     Attributes
@@ -308,13 +308,6 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         logits = logits - logits.max(axis=1, keepdims=True)
         p = np.exp(logits)
         return p / p.sum(axis=1, keepdims=True)
-
-    def predict_log_proba(self, X):
-        return np.log(self.predict_proba(X))
-
-    def predict(self, X):
-        index = self.predict_proba(X).argmax(axis=1)
-        return self.classes_[index]
 
 
 class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):

@@ -14,7 +14,7 @@ Prediction walks all samples down the tree together, one depth per step.
 """
 import numpy as np
 
-from .base import (BaseEstimator, ClassifierMixin, RegressorMixin, check_array, check_X_y,
+from .base import (BaseEstimator, ProbabilisticClassifierMixin, RegressorMixin, check_array, check_X_y,
                    check_is_fitted, check_n_features, check_classification_targets,
                    encode_labels, check_random_state)
 
@@ -535,7 +535,7 @@ class BaseDecisionTree(BaseEstimator):
         return self.tree_.compute_feature_importances()
 
 
-class DecisionTreeClassifier(ClassifierMixin, BaseDecisionTree):
+class DecisionTreeClassifier(ProbabilisticClassifierMixin, BaseDecisionTree):
     """CART classification tree.
 
     Parameters
@@ -588,15 +588,6 @@ class DecisionTreeClassifier(ClassifierMixin, BaseDecisionTree):
         """(n_samples, n_classes) class fractions of each sample's leaf."""
         X = self._validate_X_predict(X)
         return self.tree_.value[self.tree_.apply(X), 0]
-
-    def predict_log_proba(self, X):
-        with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
-
-    def predict(self, X):
-        """(n_samples,) the most frequent (weighted) class of each sample's leaf."""
-        proba = self.predict_proba(X)
-        return self.classes_[np.argmax(proba, axis=1)]
 
 
 class DecisionTreeRegressor(RegressorMixin, BaseDecisionTree):
