@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from descent.backend import tune_allocator
+
 
 def main(argv=None):
     """Run the command line `argv` (sys.argv[1:] when None); returns the exit status."""
@@ -30,6 +32,7 @@ def main(argv=None):
     if args.command is None:
         parser.print_help()
         return 0
+    tune_allocator()  # large per-step temporaries stay on the heap (see descent.backend)
     try:
         return args.run(args)
     except (ValueError, FileNotFoundError, KeyError, ImportError) as error:
