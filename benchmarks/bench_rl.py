@@ -9,7 +9,8 @@ and the time ratio against Stable-Baselines3 where it is installed.
 Each run trains with a fixed seed, then evaluates the deterministic policy over
 `--episodes` episodes (20 by default) of a fresh env, seeded too. The wall time is that of
 `learn` alone. Hyperparameters are rl-baselines3-zoo's for each task, given to both
-libraries. The ratio is descent's training time over SB3's: below 1 means descent is faster.
+libraries. The ratio is descent's training time over SB3's, in CPU seconds (wall seconds are
+shown beside them): below 1 means descent is faster.
 
 Targets (CartPole-v1, 5 seeds): PPO reaches a mean evaluation return of 500 within 100k
 steps, and DQN within 50k, in at least 4 of the 5 seeds. LunarLander-v3 needs Box2D
@@ -46,7 +47,8 @@ TASKS = {
     "cartpole-dqn": ("DQN", "CartPole-v1", 50_000,
                      dict(learning_rate=2.3e-3, batch_size=64, buffer_size=100_000, learning_starts=1000,
                           gamma=0.99, target_update_interval=10, train_freq=256, gradient_steps=128,
-                          exploration_fraction=0.16, exploration_final_eps=0.04, hidden_sizes=(256, 256)), 500),
+                          exploration_fraction=0.16, exploration_final_eps=0.04, hidden_sizes=(256, 256),
+                          anneal_lr=True), 500),
     "acrobot-dqn": ("DQN", "Acrobot-v1", 100_000,
                     dict(learning_rate=6.3e-4, batch_size=128, buffer_size=50_000, learning_starts=0, gamma=0.99,
                          target_update_interval=250, train_freq=4, gradient_steps=4, exploration_fraction=0.12,
@@ -67,11 +69,26 @@ TASKS = {
 }
 
 
+class Stopwatch:
+    """Wall-clock and CPU seconds of a block. Both libraries run on one thread, so CPU time
+    is the fairer measure on a shared machine: it does not count time spent waiting for a core."""
+
+    def __enter__(self):
+        self.wall, self.cpu = -time.perf_counter(), -time.process_time()
+        return self
+
+    def __exit__(self, *exc):
+        self.wall += time.perf_counter()
+        self.cpu += time.process_time()
+
+
 def run_descent(agent_name, env_id, steps, params, seed, probe=None):
     agent = getattr(rl, agent_name)(env_id, seed=seed, **params)
-    start = time.perf_counter()
-    agent.learn(steps, callback=probe)
-    return agent, time.perf_counter() - start - (probe.seconds if probe else 0.0)
+    with Stopwatch() as clock:
+        agent.learn(steps, callback=probe)
+    if probe:  # evaluation time is not training time
+        clock.wall, clock.cpu = clock.wall - probe.clock.wall, clock.cpu - probe.clock.cpu
+    return agent, clock
 
 
 class Probe:
@@ -80,16 +97,19 @@ class Probe:
 
     def __init__(self, env_id, target, every, episodes, seed):
         self.env_id, self.target, self.every, self.episodes, self.seed = env_id, target, every, episodes, seed
-        self.next_check, self.reached_at, self.best, self.seconds = every, None, -np.inf, 0.0
+        self.next_check, self.reached_at, self.best = every, None, -np.inf
+        self.clock = Stopwatch()
+        self.clock.wall = self.clock.cpu = 0.0
 
     def __call__(self, local_vars):
         agent = local_vars["self"]
         if self.reached_at is not None or agent.num_timesteps < self.next_check:
             return True
         self.next_check += self.every
-        start = time.perf_counter()
-        mean, _ = rl.evaluate(agent, self.env_id, n_episodes=self.episodes, seed=self.seed)
-        self.seconds += time.perf_counter() - start  # evaluation time is not training time
+        with Stopwatch() as clock:
+            mean, _ = rl.evaluate(agent, self.env_id, n_episodes=self.episodes, seed=self.seed)
+        self.clock.wall += clock.wall
+        self.clock.cpu += clock.cpu
         self.best = max(self.best, mean)
         if mean >= self.target:
             self.reached_at = agent.num_timesteps
@@ -115,13 +135,14 @@ def run_sb3(sb3, agent_name, env_id, steps, params, seed):
     n_envs = p.pop("n_envs", 1)
     hidden = list(p.pop("hidden_sizes", (64, 64)))
     kwargs = dict(seed=seed, verbose=0, device="cpu")
+    lr = p.pop("learning_rate")
+    # SB3 schedules are functions of the fraction of training left, f: 1 -> 0.
+    p["learning_rate"] = (lambda f: lr * f) if p.pop("anneal_lr", False) else lr
     if agent_name == "PPO":
-        lr, clip = p.pop("learning_rate"), p.pop("clip_range", 0.2)
-        anneal_lr, anneal_clip = p.pop("anneal_lr"), p.pop("anneal_clip_range")
+        clip, anneal_clip = p.pop("clip_range", 0.2), p.pop("anneal_clip_range")
         if p.pop("normalize_observations", False):
             print("note: SB3's PPO runs without observation normalization here")
-        kwargs.update(p, learning_rate=(lambda f: lr * f) if anneal_lr else lr,
-                      clip_range=(lambda f: clip * f) if anneal_clip else clip,
+        kwargs.update(p, clip_range=(lambda f: clip * f) if anneal_clip else clip,
                       policy_kwargs=dict(net_arch=dict(pi=hidden, vf=hidden)))
         model = sb3.PPO("MlpPolicy", make_vec_env(env_id, n_envs, seed=seed), **kwargs)
     elif agent_name == "DQN":
@@ -137,9 +158,9 @@ def run_sb3(sb3, agent_name, env_id, steps, params, seed):
         noise = NormalActionNoise(np.zeros_like(half_range), p.pop("exploration_noise") * half_range)
         kwargs.update(p, action_noise=noise, policy_kwargs=dict(net_arch=hidden))
         model = sb3.TD3("MlpPolicy", env, **kwargs)
-    start = time.perf_counter()
-    model.learn(steps)
-    return SB3Agent(model), time.perf_counter() - start
+    with Stopwatch() as clock:
+        model.learn(steps)
+    return SB3Agent(model), clock
 
 
 class SB3Agent:
@@ -175,36 +196,39 @@ def main():
             print(f"\nnote: skipping {task}: {env_id} cannot be made ({error})")
             continue
         print(f"\n## {task}: {agent_name} on {env_id}, {steps} steps, target mean return {target}\n", flush=True)
-        header = ["seed", "return (mean ± std)", "train time"]
+        header = ["seed", "return (mean ± std)", "train time, CPU (wall)"]
         if sb3 is not None:
-            header += ["SB3 return", "SB3 time", "time ratio"]
-        rows, means = [], []
+            header += ["SB3 return", "SB3 time, CPU (wall)", "CPU time ratio"]
+        rows, means, ratios = [], [], []
         if args.eval_every:
             header.insert(2, "target first reached at")
         reached_during = 0
         for seed in args.seeds:
             probe = (Probe(env_id, target, args.eval_every, args.episodes, 20_000 + seed)
                      if args.eval_every else None)
-            agent, seconds = run_descent(agent_name, env_id, steps, params, seed, probe)
+            agent, clock = run_descent(agent_name, env_id, steps, params, seed, probe)
             mean, std = rl.evaluate(agent, env_id, n_episodes=args.episodes, seed=10_000 + seed)
             means.append(mean)
-            row = [seed, f"{mean:.1f} ± {std:.1f}", f"{seconds:.1f} s"]
+            row = [seed, f"{mean:.1f} ± {std:.1f}", f"{clock.cpu:.1f} s ({clock.wall:.1f} s)"]
             if probe:
                 at = probe.reached_at if probe.reached_at is not None else (steps if mean >= target else None)
                 reached_during += at is not None
                 row.insert(2, f"step {at}" if at is not None else f"not reached (best {probe.best:.1f})")
             if sb3 is not None:
-                theirs, their_seconds = run_sb3(sb3, agent_name, env_id, steps, params, seed)
+                theirs, their_clock = run_sb3(sb3, agent_name, env_id, steps, params, seed)
                 their_mean, their_std = rl.evaluate(theirs, env_id, n_episodes=args.episodes, seed=10_000 + seed)
-                row += [f"{their_mean:.1f} ± {their_std:.1f}", f"{their_seconds:.1f} s",
-                        f"{seconds / their_seconds:.2f}"]
+                row += [f"{their_mean:.1f} ± {their_std:.1f}", f"{their_clock.cpu:.1f} s ({their_clock.wall:.1f} s)",
+                        f"{clock.cpu / their_clock.cpu:.2f}"]
+                ratios.append(clock.cpu / their_clock.cpu)
             rows.append(row)
-            print(f"  seed {seed}: return {mean:.1f} ± {std:.1f} in {seconds:.1f} s", flush=True)
+            print(f"  seed {seed}: return {mean:.1f} ± {std:.1f} in {clock.cpu:.1f} s CPU", flush=True)
         print()
         print_table(header, rows)
         reached = sum(m >= target for m in means)
         print(f"\nmean return {np.mean(means):.1f}; target {target} reached at the end in {reached} of "
               f"{len(means)} seeds")
+        if ratios:
+            print(f"CPU time ratio descent / SB3: mean {np.mean(ratios):.2f}, worst {max(ratios):.2f}")
         if args.eval_every:
             print(f"target reached within {steps} steps (evaluated every {args.eval_every}) in {reached_during} "
                   f"of {len(means)} seeds")

@@ -56,7 +56,10 @@ class ReplayBuffer:
         if obs.shape[1:] != self.obs.shape[1:]:
             raise ValueError(f"ReplayBuffer.add: expected obs of shape (B, {', '.join(map(str, self.obs.shape[1:]))}),"
                              f" got {obs.shape}")
-        rows = (self.position + np.arange(batch)) % self.capacity  # wraps around the end
+        if self.position + batch <= self.capacity:
+            rows = slice(self.position, self.position + batch)  # the common case: a view, no index array
+        else:
+            rows = (self.position + np.arange(batch)) % self.capacity  # wraps around the end
         self.obs[rows] = obs
         self.actions[rows] = actions
         self.rewards[rows] = rewards

@@ -31,6 +31,9 @@ class DQN(Agent):
         Box observations (d,), Discrete actions.
     learning_rate : float
         Adam's step size.
+    anneal_lr : bool
+        Let the step size fall linearly to 0 over the run, which steadies the greedy policy
+        late in training (off by default, as in rl-baselines3-zoo).
     buffer_size : int
         Transitions the replay buffer holds.
     learning_starts : int
@@ -61,11 +64,12 @@ class DQN(Agent):
     seed : int or None
     """
 
-    def __init__(self, env, *, learning_rate=2.3e-3, buffer_size=100_000, learning_starts=1000, batch_size=64,
-                 gamma=0.99, tau=1.0, target_update_interval=10, train_freq=256, gradient_steps=128,
+    def __init__(self, env, *, learning_rate=2.3e-3, anneal_lr=False, buffer_size=100_000, learning_starts=1000,
+                 batch_size=64, gamma=0.99, tau=1.0, target_update_interval=10, train_freq=256, gradient_steps=128,
                  exploration_fraction=0.16, exploration_initial_eps=1.0, exploration_final_eps=0.04,
                  max_grad_norm=10.0, double_q=True, hidden_sizes=(256, 256), n_envs=1, seed=None):
-        self.learning_rate, self.buffer_size, self.learning_starts = learning_rate, buffer_size, learning_starts
+        self.learning_rate, self.anneal_lr = learning_rate, anneal_lr
+        self.buffer_size, self.learning_starts = buffer_size, learning_starts
         self.batch_size, self.gamma, self.tau = batch_size, gamma, tau
         self.target_update_interval, self.train_freq, self.gradient_steps = (target_update_interval, train_freq,
                                                                              gradient_steps)
@@ -94,12 +98,17 @@ class DQN(Agent):
 
     def _act(self, obs, deterministic, eps=None):
         """Greedy actions, or epsilon-greedy ones (eps defaults to the final epsilon)."""
-        with no_grad():
-            greedy = self.q_net(self._obs_tensor(obs)).data.argmax(axis=1)
         if deterministic:
-            return greedy
+            return self._greedy(obs)
         explore = self.rng.random(len(obs)) < (self.exploration_final_eps if eps is None else eps)
-        return np.where(explore, self.rng.integers(0, self.action_space.n, size=len(obs)), greedy)
+        random_actions = self.rng.integers(0, self.action_space.n, size=len(obs))
+        if explore.all():  # early in training, most steps: no forward pass needed
+            return random_actions
+        return np.where(explore, random_actions, self._greedy(obs))
+
+    def _greedy(self, obs):
+        with no_grad():
+            return self.q_net(self._obs_tensor(obs)).data.argmax(axis=1)
 
     def learn(self, total_timesteps, callback=None, progress_bar=False):
         bar = self._progress(total_timesteps, progress_bar)
@@ -116,6 +125,8 @@ class DQN(Agent):
             self.num_timesteps += n
 
             if self.num_timesteps > self.learning_starts and iteration % train_every == 0:
+                if self.anneal_lr:
+                    self.optimizer.param_groups[0]["lr"] = self.learning_rate * (1 - iteration * n / total_timesteps)
                 for _ in range(self.gradient_steps):
                     self._gradient_step()
             if iteration % target_every == 0:

@@ -126,6 +126,8 @@ class VecEnv:
     def _record_episodes(self, rewards, done):
         self._return += rewards
         self._length += 1
+        if not done.any():
+            return
         for i in np.flatnonzero(done):
             self.episode_returns.append(float(self._return[i]))
             self.episode_lengths.append(int(self._length[i]))

@@ -136,6 +136,15 @@ def test_callback_can_stop_learning():
     assert agent.num_timesteps == 10 and seen == [2, 4, 6, 8, 10]
 
 
+def test_dqn_anneal_lr_falls_linearly_to_zero():
+    rates = []
+    agent = DQN("CartPole-v1", anneal_lr=True, learning_rate=1e-3, learning_starts=0, train_freq=100,
+                gradient_steps=1, hidden_sizes=(8,), seed=0)
+    agent.learn(1000, callback=lambda local: rates.append(agent.optimizer.param_groups[0]["lr"]) or True)
+    # set before each round of updates, every train_freq steps, to lr * (fraction of the run left)
+    np.testing.assert_allclose(rates[99::100], 1e-3 * (1 - np.arange(100, 1001, 100) / 1000), atol=1e-12)
+
+
 def test_td3_target_bootstraps_on_truncation_only():
     agent = TD3(TargetEnv(), gamma=0.9, target_policy_noise=0.0, hidden_sizes=(8,), seed=0)
     next_obs = np.array([[0.5], [0.5]], np.float32)
