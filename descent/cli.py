@@ -3,6 +3,8 @@
     descent train mnist-mlp --epochs 5 --out runs/mlp
     descent eval runs/mlp/model.safetensors
     descent predict runs/mlp/model.safetensors digits.npy
+    descent train cartpole-ppo                      # an agent (needs the extra rl)
+    descent eval runs/cartpole-ppo/agent.npz
 
 `descent train RECIPE` reads a built-in recipe by name (`descent train --list` shows
 them) or a .toml file (see `descent.train.recipe` for the fields). The output
@@ -13,6 +15,10 @@ directory then holds
 * `checkpoint.safetensors` / `.npz`: the last epoch's full training state, for `--resume`;
 * `history.json`: every epoch's metrics, the test metrics and the resolved recipe;
 * `learning_curve.png` when matplotlib (the extra `plot`) is installed.
+
+A reinforcement-learning recipe (one with an [agent] table) writes `agent.npz` (hyperparameters
+as JSON and weights, no pickle), `history.json` (every training episode's return and the
+final evaluation) and `learning_curve.png` (return per episode).
 """
 import argparse
 import json
@@ -52,6 +58,7 @@ def _parser():
     train.add_argument("--lr", type=float, help="learning rate (optimizer.lr)")
     train.add_argument("--batch-size", type=int, help="batch size")
     train.add_argument("--seed", type=int, help="random seed")
+    train.add_argument("--timesteps", type=int, help="environment steps (agent recipes)")
     train.add_argument("--subset", type=int, help="train on the first N training images only")
     train.add_argument("--data", help="directory holding the datasets (default: $DESCENT_DATA, the cache)")
     train.add_argument("--out", help="output directory (default: runs/<recipe name>)")
@@ -66,6 +73,7 @@ def _parser():
     evaluate.add_argument("model", help="a model file written by `descent train`")
     evaluate.add_argument("--data", help="directory holding the datasets")
     evaluate.add_argument("--batch-size", type=int, default=500)
+    evaluate.add_argument("--episodes", type=int, default=20, help="episodes to run (agents)")
     evaluate.set_defaults(run=_eval)
 
     predict = commands.add_parser("predict", help="predict the classes of images in a file")
@@ -89,6 +97,8 @@ def _train(args):
             print(f"{name:14s} {recipes.load_recipe(name).get('description', '')}")
         return 0
     recipe = _resolved_recipe(args, recipes)
+    if recipes.is_agent_recipe(recipe):
+        return _train_agent(args, recipe)
     data = recipe["data"]
     out = Path(args.out or Path("runs") / recipe["name"])
     out.mkdir(parents=True, exist_ok=True)
@@ -139,13 +149,72 @@ def _train(args):
 
 def _resolved_recipe(args, recipes):
     recipe = recipes.apply_overrides(recipes.load_recipe(args.recipe), args.set)
-    for option, (table, key) in {"epochs": (None, "epochs"), "lr": ("optimizer", "lr"),
-                                 "batch_size": (None, "batch_size"), "seed": (None, "seed"),
-                                 "subset": ("data", "subset")}.items():
+    if recipes.is_agent_recipe(recipe):
+        options = {"lr": ("agent", "learning_rate"), "batch_size": ("agent", "batch_size"),
+                   "seed": (None, "seed"), "timesteps": (None, "timesteps")}
+    else:
+        options = {"epochs": (None, "epochs"), "lr": ("optimizer", "lr"), "batch_size": (None, "batch_size"),
+                   "seed": (None, "seed"), "subset": ("data", "subset")}
+    for option in ("epochs", "subset", "timesteps"):
+        if getattr(args, option) is not None and option not in options:
+            raise ValueError(f"--{option} does not apply to recipe {recipe['name']}")
+    for option, (table, key) in options.items():
         value = getattr(args, option)
         if value is not None:
             (recipe[table] if table else recipe)[key] = value
     return recipes.check_recipe(recipe, f"recipe {recipe['name']}")
+
+
+def _train_agent(args, recipe):
+    """Train a recipe's agent, evaluate its deterministic policy, save it and its history."""
+    from descent import serialize
+    settings = dict(recipe["agent"])
+    name, env = settings.pop("name"), settings.pop("env")
+    agent_class = _agent_class(name)
+    out = Path(args.out or Path("runs") / recipe["name"])
+    out.mkdir(parents=True, exist_ok=True)
+    print(f"recipe {recipe['name']}: {name} on {env}, {recipe['timesteps']} steps, output in {out}")
+    agent = agent_class(env, seed=recipe["seed"], **{k: tuple(v) if isinstance(v, list) else v
+                                                     for k, v in settings.items()})
+    start = time.perf_counter()
+    agent.learn(recipe["timesteps"], progress_bar=_bar_wanted(args.progress))
+    elapsed = time.perf_counter() - start
+    episodes = recipe["evaluation"]["episodes"]
+    mean, std = _evaluate_agent(agent, episodes, recipe["seed"])
+    print(f"time: {elapsed:.1f} s in all")
+    path = out / "agent.npz"
+    agent.save(path)
+    history = {"recipe": recipe, "episode_returns": agent.episode_returns, "seconds": elapsed,
+               "evaluation": {"episodes": episodes, "mean_return": mean, "std_return": std}}
+    serialize.atomic_write_text(out / "history.json", json.dumps(history, indent=1, allow_nan=True))
+    print(f"saved {path}, {out / 'history.json'}")
+    _plot_episode_returns(agent.episode_returns, out / "learning_curve.png")
+    return 0
+
+
+def _agent_class(name):
+    from descent import rl
+    agent_class = getattr(rl, name, None) if name in rl.__all__ else None
+    if not (isinstance(agent_class, type) and issubclass(agent_class, rl.Agent)) or agent_class is rl.Agent:
+        agents = [n for n in rl.__all__ if isinstance(getattr(rl, n), type) and issubclass(getattr(rl, n), rl.Agent)
+                  and n != "Agent"]
+        raise ValueError(f"recipe: agent {name!r} is not an agent of descent.rl ({', '.join(agents)})")
+    return agent_class
+
+
+def _bar_wanted(mode):
+    """A tqdm bar for `learn`: asked for, or 'auto' with tqdm installed."""
+    if mode == "auto":
+        from descent.train.progress import _tqdm
+        return _tqdm() is not None
+    return mode == "tqdm"
+
+
+def _evaluate_agent(agent, episodes, seed):
+    from descent import rl
+    mean, std = rl.evaluate(agent, agent.env_id or agent.env.envs[0], n_episodes=episodes, seed=seed + 10_000)
+    print(f"evaluation: mean return {mean:.1f} ± {std:.1f} over {episodes} episodes (deterministic policy)")
+    return mean, std
 
 
 def _print_metrics(metrics, classes):
@@ -163,13 +232,30 @@ def _print_metrics(metrics, classes):
         print(f"  {i:2d} " + " ".join(f"{v:{width}d}" for v in row))
 
 
-def _plot_learning_curve(history, path):
+def _pyplot():
+    """matplotlib.pyplot drawing to files, or None (with a note) when matplotlib is missing."""
     try:
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
         print("learning curve: skipped (matplotlib is not installed; pip install 'descent[plot]')")
+        return None
+    return plt
+
+
+def _save_figure(plt, figure, path):
+    figure.tight_layout()
+    temporary = path.with_name(f".{path.name}.tmp.png")
+    figure.savefig(temporary)
+    plt.close(figure)
+    temporary.replace(path)  # a reader never sees half a file
+    print(f"learning curve: {path}")
+
+
+def _plot_learning_curve(history, path):
+    plt = _pyplot()
+    if plt is None:
         return
     epochs = np.arange(1, len(history["loss"]) + 1)
     figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
@@ -180,12 +266,24 @@ def _plot_learning_curve(history, path):
         axis.set_xlabel("epoch")
         axis.set_ylabel(key)
         axis.legend()
-    figure.tight_layout()
-    temporary = path.with_name(f".{path.name}.tmp.png")
-    figure.savefig(temporary)
-    plt.close(figure)
-    temporary.replace(path)
-    print(f"learning curve: {path}")
+    _save_figure(plt, figure, path)
+
+
+def _plot_episode_returns(returns, path):
+    """Each training episode's return, and its mean over the last 20 episodes."""
+    plt = _pyplot()
+    if plt is None or not returns:
+        return
+    returns = np.asarray(returns, dtype=float)
+    window = min(20, len(returns))
+    smooth = np.convolve(returns, np.ones(window) / window, mode="valid")
+    figure, axis = plt.subplots(figsize=(7, 4))
+    axis.plot(np.arange(1, len(returns) + 1), returns, alpha=0.35, label="episode return")
+    axis.plot(np.arange(window, len(returns) + 1), smooth, label=f"mean of the last {window}")
+    axis.set_xlabel("training episode")
+    axis.set_ylabel("return")
+    axis.legend()
+    _save_figure(plt, figure, path)
 
 
 # --- eval and predict ----------------------------------------------------------------------
@@ -195,6 +293,8 @@ def _eval(args):
     from descent.train import Trainer
     from descent.train import recipe as recipes
 
+    if _is_agent_file(args.model):
+        return _eval_agent(args)
     model, metadata = serialize.load_model(args.model)
     data = {"dataset": metadata["dataset"], "test_subset": 0, **metadata["preprocess"]}
     x, y, classes = recipes.load_split(data, args.data, train=False)
@@ -203,6 +303,23 @@ def _eval(args):
     metrics = trainer.evaluate(DataLoader(TensorDataset(x, y), args.batch_size))
     print(f"model {args.model} ({metadata.get('recipe', '?')}), {metadata['dataset']} test set, {len(y)} images")
     _print_metrics(metrics, classes)
+    return 0
+
+
+def _is_agent_file(path):
+    """True for an agent saved by descent.rl (an .npz holding the agent's JSON config)."""
+    if Path(path).suffix != ".npz" or not Path(path).is_file():
+        return False
+    from descent.rl.base import CONFIG_KEY
+    with np.load(path, allow_pickle=False) as data:
+        return CONFIG_KEY in data.files
+
+
+def _eval_agent(args):
+    from descent.rl import Agent
+    agent = Agent.load(args.model)
+    print(f"agent {args.model}: {type(agent).__name__} on {agent.env_id}, trained {agent.num_timesteps} steps")
+    _evaluate_agent(agent, args.episodes, seed=0)
     return 0
 
 

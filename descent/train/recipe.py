@@ -28,6 +28,22 @@ A recipe has these fields (the built-in ones live in `descent/recipes/*.toml`)::
 
 Command-line options override fields: `--lr` sets optimizer.lr, and `--set key=value`
 sets any dotted key (the value is read as TOML, else taken as a string).
+
+A reinforcement-learning recipe has an [agent] table instead of data, model and optimizer::
+
+    name = "cartpole-ppo"
+    seed = 0
+    timesteps = 100_000            # environment steps to learn from
+
+    [agent]
+    name = "PPO"                   # any agent of descent.rl
+    env = "CartPole-v1"            # a Gymnasium env id
+    learning_rate = 1e-3           # ... and the agent's other keyword arguments
+
+    [evaluation]
+    episodes = 20                  # episodes of the deterministic policy after training
+
+Here `--lr` sets agent.learning_rate and `--timesteps` the number of steps.
 """
 import copy
 import tomllib
@@ -70,6 +86,8 @@ def load_recipe(name_or_path):
 def check_recipe(recipe, origin="recipe"):
     """Fill in defaults and check the fields; ValueError naming the field otherwise."""
     recipe = copy.deepcopy(recipe)
+    if is_agent_recipe(recipe):
+        return _check_agent_recipe(recipe, origin)
     for section in ("data", "model", "optimizer"):
         if not isinstance(recipe.get(section), dict):
             raise ValueError(f"{origin}: needs a [{section}] table")
@@ -89,6 +107,24 @@ def check_recipe(recipe, origin="recipe"):
     for key in ("epochs", "batch_size"):
         if not isinstance(recipe[key], int) or recipe[key] < 1:
             raise ValueError(f"{origin}: {key} must be a positive int, got {recipe[key]!r}")
+    return recipe
+
+
+def is_agent_recipe(recipe):
+    """True for a reinforcement-learning recipe (one with an [agent] table)."""
+    return "agent" in recipe
+
+
+def _check_agent_recipe(recipe, origin):
+    agent = recipe["agent"]
+    if not isinstance(agent, dict) or "name" not in agent or "env" not in agent:
+        raise ValueError(f"{origin}: [agent] needs a name and an env, e.g. name = \"PPO\", env = \"CartPole-v1\"")
+    recipe.setdefault("seed", 0)
+    recipe.setdefault("timesteps", 100_000)
+    recipe.setdefault("evaluation", {}).setdefault("episodes", 20)
+    for key, value in (("timesteps", recipe["timesteps"]), ("evaluation.episodes", recipe["evaluation"]["episodes"])):
+        if not isinstance(value, int) or value < 1:
+            raise ValueError(f"{origin}: {key} must be a positive int, got {value!r}")
     return recipe
 
 

@@ -174,3 +174,57 @@ def test_a_run_draws_its_learning_curve_when_matplotlib_is_installed(tmp_path, t
                  "--epochs", "1"]) == 0
     png = (out / "learning_curve.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
+
+
+# --- agent recipes -----------------------------------------------------------------------
+TINY_AGENT = """
+name = "tiny-agent"
+seed = 3
+timesteps = 1024
+
+[agent]
+name = "PPO"
+env = "CartPole-v1"
+n_envs = 2
+n_steps = 64
+batch_size = 64
+hidden_sizes = [16, 16]
+
+[evaluation]
+episodes = 3
+"""
+
+
+def test_an_agent_recipe_trains_saves_and_evaluates(tmp_path, capsys):
+    pytest.importorskip("gymnasium")
+    path = tmp_path / "agent.toml"
+    path.write_text(TINY_AGENT)
+    out = tmp_path / "run"
+    assert main(["train", str(path), "--out", str(out), "--progress", "none", "--lr", "5e-4"]) == 0
+    history = json.loads((out / "history.json").read_text())
+    assert history["recipe"]["agent"]["learning_rate"] == 5e-4
+    assert len(history["episode_returns"]) > 0 and history["evaluation"]["episodes"] == 3
+    assert "evaluation: mean return" in capsys.readouterr().out
+    assert main(["eval", str(out / "agent.npz"), "--episodes", "2"]) == 0
+    assert "PPO on CartPole-v1, trained 1024 steps" in capsys.readouterr().out
+
+
+def test_agent_recipes_refuse_options_for_datasets_and_unknown_agents(tmp_path, capsys):
+    path = tmp_path / "agent.toml"
+    path.write_text(TINY_AGENT)
+    assert main(["train", str(path), "--epochs", "3"]) == 2
+    assert "--epochs does not apply to recipe tiny-agent" in capsys.readouterr().err
+    path.write_text(TINY_AGENT.replace('name = "PPO"', 'name = "Evaluate"'))
+    pytest.importorskip("gymnasium")
+    assert main(["train", str(path), "--out", str(tmp_path / "x")]) == 2
+    assert "agent 'Evaluate' is not an agent of descent.rl" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["cartpole-ppo", "cartpole-dqn"])
+def test_builtin_agent_recipes_make_their_agent(name):
+    pytest.importorskip("gymnasium")
+    from descent import rl
+    recipe = recipes.load_recipe(name)
+    settings = dict(recipe["agent"])
+    agent = getattr(rl, settings.pop("name"))(settings.pop("env"), seed=recipe["seed"], **settings)
+    assert agent.predict(np.zeros(4, np.float32)) in (0, 1)
