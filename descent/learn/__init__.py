@@ -23,4 +23,5 @@ from descent.learn.neural_network import Autoencoder, MLPClassifier, MLPRegresso
 from descent.learn.preprocessing import (LabelEncoder, MinMaxScaler, OneHotEncoder, PolynomialFeatures,
                                          RobustScaler, SimpleImputer, StandardScaler)
 from descent.learn.sgd import LinearSVC, Perceptron, SGDClassifier, SGDRegressor
+from descent.learn.svm import SVC
 from descent.learn.tree import DecisionTreeClassifier, DecisionTreeRegressor
