@@ -1,11 +1,12 @@
 """k-means clustering: k-means++ seeding, Lloyd's and Elkan's iterations, and mini-batches.
 
 Lloyd (1982) alternates assigning each sample to its nearest center and moving each
-center to the mean of its samples; Elkan (2003) skips distance computations that the
-triangle inequality proves unnecessary; Sculley (2010) updates from mini-batches.
-Every distance computation goes through blocked matrix products (see
-`descent.learn.neighbors.squared_distances`), so the cost per iteration is a few BLAS
-calls over blocks of samples rather than a Python loop over samples.
+center to the mean of its samples (its steps live in `_lloyd`, which also skips the
+samples Hamerly's (2010) bounds settle); Elkan (2003) skips distance computations that
+the triangle inequality proves unnecessary; Sculley (2010) updates from mini-batches.
+Every distance computation goes through blocked matrix products, so the cost per
+iteration is a few BLAS calls over blocks of samples rather than a Python loop over
+samples.
 """
 import math
 import warnings
@@ -14,6 +15,8 @@ import numpy as np
 
 from .base import (BaseEstimator, ClusterMixin, TransformerMixin, check_array, check_is_fitted,
                    check_n_features, check_random_state, check_sample_weight)
+from ._lloyd import (_assign, _assign_and_sum, _cluster_sums, _inertia, _lloyd, _new_centers,
+                     _sample_blocks, _with_ones)
 from .neighbors import squared_distances, squared_norms
 
 
@@ -39,140 +42,26 @@ def kmeans_plusplus(X, n_clusters, *, sample_weight=None, x_squared_norms=None, 
     rng = check_random_state(random_state)
     n_samples = X.shape[0]
     x_sq = squared_norms(X) if x_squared_norms is None else x_squared_norms
-    weight = np.ones(n_samples) if sample_weight is None else sample_weight
     n_local_trials = n_local_trials or 2 + int(math.log(n_clusters))
     centers = np.empty((n_clusters, X.shape[1]))
     indices = np.empty(n_clusters, dtype=np.intp)
-    first = rng.choice(n_samples, p=weight / weight.sum()) if sample_weight is not None \
+    # [-2 X^T; ||x||²] (d + 1, n): one product with [c, 1] gives ||x||² - 2 c·x for all
+    # samples, so each round costs one BLAS call and a few passes over (trials, n).
+    reference = np.vstack([-2.0 * X.T, x_sq])
+    first = rng.choice(n_samples, p=sample_weight / sample_weight.sum()) if sample_weight is not None \
         else rng.integers(n_samples)
     centers[0], indices[0] = X[first], first
-    closest = squared_distances(X[first:first + 1], X, Y_sq=x_sq)[0]  # (n,)
-    potential = closest @ weight
+    closest = _distances_to(X[[first]], x_sq[[first]], reference)[0]  # (n,)
     for c in range(1, n_clusters):
-        # Inverse-CDF sampling of candidates proportional to w * closest.
-        draws = rng.random(n_local_trials) * potential
-        candidates = np.searchsorted(np.cumsum(weight * closest), draws)
-        np.clip(candidates, None, n_samples - 1, out=candidates)
-        to_candidates = squared_distances(X[candidates], X, x_sq[candidates], x_sq)  # (t, n)
+        mass = closest if sample_weight is None else sample_weight * closest
+        candidates = _draw_proportional(mass, n_local_trials, rng)
+        to_candidates = _distances_to(X[candidates], x_sq[candidates], reference)  # (t, n)
         np.minimum(closest, to_candidates, out=to_candidates)
-        potentials = to_candidates @ weight
+        potentials = to_candidates.sum(axis=1) if sample_weight is None else to_candidates @ sample_weight
         best = np.argmin(potentials)
-        potential, closest = potentials[best], to_candidates[best]
+        closest = to_candidates[best]
         centers[c], indices[c] = X[candidates[best]], candidates[best]
     return centers, indices
-
-
-def _sample_blocks(n_samples, n_clusters):
-    """Slices of samples for k-means steps: a (k, rows) block of ~32k values stays in cache."""
-    step = int(np.clip(2 ** 15 // n_clusters, 256, 8192))
-    for start in range(0, n_samples, step):
-        yield slice(start, min(start + step, n_samples))
-
-
-def _nearest_one_hot(X_block, neg2_centers, c_sq):
-    """One-hot nearest-center matrix (k, rows) and the partial squared distances (rows,).
-
-    Works on the transposed (k, rows) layout: a minimum over the short first axis is one
-    vectorized pass, far cheaper than an argmin along a short last axis. Ties (duplicate
-    centers) keep the lowest center index, like argmin.
-    """
-    partial = neg2_centers @ X_block.T  # (k, rows): -2 c·x
-    partial += c_sq[:, None]
-    best = partial.min(axis=0)
-    one_hot = (partial == best).astype(float)
-    hits = one_hot.sum(axis=0)
-    if np.any(hits > 1):
-        tied = np.flatnonzero(hits > 1)
-        one_hot[:, tied] *= np.cumsum(one_hot[:, tied], axis=0) == 1
-    return one_hot, best
-
-
-def _assign(X, centers, x_sq, with_sums=False, weight=None):
-    """Nearest center of every row of X (n, d), in sample blocks.
-
-    Returns labels (n,), squared distance to the nearest center (n,) and, when
-    `with_sums`, the per-cluster (weighted) sums of rows (k, d) and total weights (k,)
-    for the M-step, accumulated as one-hot matrix products while the block is in cache.
-    """
-    n, k = X.shape[0], len(centers)
-    labels = np.empty(n, dtype=np.intp)
-    nearest = np.empty(n)
-    sums = np.zeros_like(centers)
-    neg2_centers, c_sq = -2.0 * centers, squared_norms(centers)
-    index = np.arange(k, dtype=float)
-    for rows in _sample_blocks(n, k):
-        one_hot, nearest[rows] = _nearest_one_hot(X[rows], neg2_centers, c_sq)
-        labels[rows] = index @ one_hot  # exact: small integers in float64
-        if with_sums:
-            sums += one_hot @ (X[rows] if weight is None else X[rows] * weight[rows, None])
-    nearest += x_sq  # ||x||² was left out of the comparison, being the same for every center
-    np.maximum(nearest, 0.0, out=nearest)
-    if with_sums:
-        return labels, nearest, sums, np.bincount(labels, weights=weight, minlength=k).astype(float)
-    return labels, nearest
-
-
-def _cluster_sums(X, labels, n_clusters, weight=None):
-    """Per-cluster (weighted) sums of rows (k, d) and total weights (k,), by one-hot products."""
-    sums = np.zeros((n_clusters, X.shape[1]))
-    for rows in _sample_blocks(X.shape[0], n_clusters):
-        block = labels[rows]
-        one_hot = np.zeros((n_clusters, len(block)))
-        one_hot[block, np.arange(len(block))] = 1.0 if weight is None else weight[rows]
-        sums += one_hot @ X[rows]
-    return sums, np.bincount(labels, weights=weight, minlength=n_clusters).astype(float)
-
-
-def _new_centers(X, labels, nearest, sums, counts, old_centers, weight=None):
-    """The M-step: cluster means; an empty cluster takes the point farthest from its center.
-
-    Relocating empty clusters to the worst-fit points (as scikit-learn does) keeps all k
-    centers in use; the moved points leave their old clusters' sums.
-    """
-    empty = np.flatnonzero(counts == 0)
-    if len(empty):
-        sums, counts = sums.copy(), counts.copy()
-        far = np.argsort(-nearest, kind="stable")[:len(empty)]
-        w = np.ones(len(far)) if weight is None else weight[far]
-        np.subtract.at(sums, labels[far], X[far] * w[:, None])
-        np.subtract.at(counts, labels[far], w)
-        sums[empty], counts[empty] = X[far] * w[:, None], w
-    centers = old_centers.copy()
-    used = counts > 0
-    centers[used] = sums[used] / counts[used, None]
-    return centers
-
-
-def _lloyd(X, centers, x_sq, max_iter, tol, weight=None):
-    """Lloyd's algorithm: alternate nearest-center assignment and mean update.
-
-    Stops when the labels no longer change (strict convergence) or the total squared
-    center shift falls to `tol`. Returns (labels, inertia, centers, n_iter).
-    """
-    labels_old = None
-    strict = False
-    for iteration in range(max_iter):
-        labels, nearest, sums, counts = _assign(X, centers, x_sq, with_sums=True, weight=weight)
-        new_centers = _new_centers(X, labels, nearest, sums, counts, centers, weight)
-        shift = np.sum((new_centers - centers) ** 2)
-        centers = new_centers
-        if labels_old is not None and np.array_equal(labels, labels_old):
-            strict = True
-            break
-        if shift <= tol:
-            break
-        labels_old = labels
-    if not strict:
-        # The centers moved after the last assignment: relabel so labels match them.
-        labels, nearest = _assign(X, centers, x_sq)
-    else:
-        nearest = _assign(X, centers, x_sq)[1]
-    return labels, _inertia(nearest, weight), centers, iteration + 1
-
-
-def _inertia(nearest, weight):
-    """Sum of (weighted) squared distances to the nearest center."""
-    return float(nearest.sum() if weight is None else nearest @ weight)
 
 
 def _elkan(X, centers, x_sq, max_iter, tol, weight=None):
@@ -235,6 +124,37 @@ def _elkan_reassign(X, centers, x_sq, labels, upper, lower):
         upper = upper.copy()
         upper[maybe] = exact[new_labels, np.arange(len(maybe))]
     return labels, upper
+
+
+def _distances_to(rows, rows_sq, reference):
+    """Squared distances (t, n) from each of `rows` (t, d) to every sample, clipped at 0.
+
+    `reference` is [-2 X^T; ||x||²] (d + 1, n); rows_sq holds ||row||² (t,).
+    """
+    D = np.hstack([rows, np.ones((len(rows), 1))]) @ reference
+    D += rows_sq[:, None]
+    return np.maximum(D, 0.0, out=D)
+
+
+def _draw_proportional(mass, size, rng, block=256):
+    """`size` indices drawn with probability proportional to mass (n,) >= 0, by inverse CDF.
+
+    A full cumulative sum is a slow sequential pass; block sums (a fast reduction) find
+    the block of each draw, and only the drawn blocks are summed cumulatively.
+    """
+    n = len(mass)
+    starts = np.arange(0, n, block)
+    block_sums = np.add.reduceat(mass, starts)
+    block_cum = np.cumsum(block_sums)
+    draws = rng.random(size) * block_cum[-1]
+    chosen = np.minimum(np.searchsorted(block_cum, draws, side="right"), len(starts) - 1)
+    within = draws - (block_cum[chosen] - block_sums[chosen])
+    offsets = starts[chosen, None] + np.arange(block)  # (size, block), past n on the last block
+    segment = np.where(offsets < n, mass[np.minimum(offsets, n - 1)], 0.0).cumsum(axis=1)
+    # The first point whose running sum passes the draw (the last valid one if rounding
+    # leaves the draw at the block's total).
+    step = np.minimum((segment <= within[:, None]).sum(axis=1), np.minimum(block, n - starts[chosen]) - 1)
+    return starts[chosen] + step
 
 
 def _check_init_array(init, n_clusters, n_features, who):
@@ -352,7 +272,8 @@ class KMeans(_KMeansBase):
     copy_x : bool, default=True
         Unused (X is never modified in place); kept for scikit-learn compatibility.
     algorithm : {'lloyd', 'elkan'}, default='lloyd'
-        Lloyd's iteration, or Elkan's triangle-inequality-accelerated variant.
+        Lloyd's iteration (skipping, with Hamerly's bounds, the samples that provably
+        keep their cluster: the iterates are Lloyd's), or Elkan's variant.
 
     Attributes
     ----------
@@ -390,7 +311,10 @@ class KMeans(_KMeansBase):
         n_init = self._n_init()
         # Centering X first keeps ||x||² - 2x·c + ||c||² accurate when X sits far from 0.
         mean = X.mean(axis=0)
-        Xc = X - mean
+        # Centred rows with a column of ones, [X - mean, 1], in one allocation: Lloyd's
+        # step uses it whole (see _assign_and_sum), everything else the view Xc.
+        X_ones = _with_ones(X, shift=mean)
+        Xc = X_ones[:, :-1]
         x_sq = squared_norms(Xc)
         # Mean feature variance, read off the centered norms: sum ||x - mean||² / (n d).
         tol = float(x_sq.sum()) / X.size * self.tol
@@ -401,7 +325,8 @@ class KMeans(_KMeansBase):
             if not isinstance(init, str) and not callable(init):
                 init = np.asarray(init, dtype=float) - mean
             centers = _initial_centers(Xc, x_sq, init, self.n_clusters, rng, "KMeans", weight=weight)
-            result = run(Xc, centers, x_sq, self.max_iter, tol, weight)
+            result = (_lloyd(Xc, centers, x_sq, self.max_iter, tol, weight, X_ones) if run is _lloyd
+                      else run(Xc, centers, x_sq, self.max_iter, tol, weight))
             if best is None or result[1] < best[1]:
                 best = result
         labels, inertia, centers, n_iter = best
@@ -542,7 +467,9 @@ class MiniBatchKMeans(_KMeansBase):
 
     def _step(self, X_batch, x_sq_batch, centers, counts, rng):
         """Assign a batch, move centers to their running means, re-seed starved centers."""
-        labels, nearest, sums, batch_counts = _assign(X_batch, centers, x_sq_batch, with_sums=True)
+        X_ones = _with_ones(X_batch)
+        labels, sums, batch_counts, best = _assign_and_sum(X_ones, X_ones, centers)
+        nearest = np.maximum(best + x_sq_batch, 0.0)
         new_counts = counts + batch_counts
         hit = batch_counts > 0
         centers = centers.copy()

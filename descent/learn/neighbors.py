@@ -1,14 +1,17 @@
-"""Nearest neighbours: blocked BLAS distances, a KD-tree built from arrays, and kNN estimators.
+"""Nearest neighbours: blocked BLAS distances, exact brute-force search, and kNN estimators.
 
 The squared Euclidean distance expands as ||x - y||² = ||x||² - 2 x·y + ||y||², so a
 block of query rows against all reference rows costs one matrix product (BLAS) plus
 two broadcast additions. Everything that needs distances in `descent.learn`
-(k-means, DBSCAN, kNN) goes through `squared_distances` and `row_blocks`.
+(k-means, DBSCAN, kNN) goes through `squared_distances` and `row_blocks`. The
+k-nearest search itself is `BruteIndex` (float32 screening, exact float64 answer) or,
+in few dimensions, the `KDTree` of `_kdtree`.
 """
 import numpy as np
 
 from .base import (BaseEstimator, ClassifierMixin, RegressorMixin, check_array, check_X_y,
                    check_is_fitted, check_n_features, check_classification_targets, encode_labels)
+from ._kdtree import KDTree, smallest_k_per_group  # noqa: F401  (KDTree is re-exported)
 
 # Elements in one block of a distance matrix: 2**20 float64 values = 8 MiB, which
 # keeps a block in cache-friendly territory while giving BLAS long rows to work on.
@@ -63,67 +66,159 @@ def _top_k(distances, k):
 
 
 def brute_kneighbors(X_fit, X, k):
-    """Exact k nearest rows of X_fit for each row of X: (squared distances, indices), (n, k).
+    """Exact k nearest rows of X_fit for each row of X: (squared distances, indices), (n, k)."""
+    return BruteIndex(X_fit).query(X, k)
 
-    Query rows go in blocks; each block is one BLAS product against all of X_fit, with
-    ||x||² folded into the product as an extra column ([q, 1] · [-2x, ||x||²]) so the
-    ranked quantity -2 q·x + ||x||² comes out of BLAS in one pass (||q||² is the same
-    along a row and is added at the end). A full `argpartition` of every row is slow,
-    so the reference points are dealt into C classes (point i into class i mod C): the
-    k-th smallest of a row's C class minima is a threshold t met by at least k entries,
-    and only the classes whose minimum is <= t (about k of them) can hold the k nearest.
+
+# Unit roundoff of float32, the precision of the screening pass of `BruteIndex`.
+FLOAT32_UNIT = 2.0 ** -24
+# A (query rows, reference columns) tile of the screening pass: 128 x 8192 float32 values
+# = 4 MiB, small enough to stay in cache while it is reduced.
+TILE_ROWS, TILE_COLUMNS = 128, 8192
+
+
+class BruteIndex:
+    """Exact k-nearest-neighbour search by blocked matrix products, screened in float32.
+
+    The ranked quantity s(q, x) = ||x||² - 2 q·x (||q||² is the same along a query's
+    row) comes out of one BLAS product [q, 1] · [-2x; ||x||²]. Done in float32 it
+    moves half the bytes and runs twice as fast as in float64; it is only used to
+    screen. By the standard bound on a rounded dot product of n terms (Higham, 2002,
+    §3.1), |s32 - s| <= E_q = γ_(d+3) (||q||² + 2 max ||x||²), with γ_n = n u / (1 - n u)
+    (doubled here for safety). If t is an upper bound on the k-th smallest s32 of a
+    row, every true k-nearest point has s32 <= t + 2 E_q; those few candidates get
+    their exact distance ||q - x||² in float64, and the k smallest are kept.
+
+    Finding t and the candidates without sorting whole rows: the reference points are
+    dealt into C classes (point i*C + c into class c), so a (rows, m, C) tile reduces
+    to class minima by a fast minimum over its middle axis. The k-th smallest class
+    minimum of a row is met by at least k points: a valid t. Only the classes whose
+    minimum is within the bound are read back, one strided gather per tile.
+
+    Parameters
+    ----------
+    X : ndarray (n, d), the reference points
     """
-    n_fit, d = X_fit.shape
-    n_classes = min(n_fit // (4 * k), 256)
-    if n_classes <= k:
-        return _brute_small(X_fit, X, k)
-    per_class = -(-n_fit // n_classes)  # ceil: pad the reference set to a full rectangle
-    padded = n_classes * per_class
-    reference = np.zeros((d + 1, padded))
-    reference[:d, :n_fit] = -2.0 * X_fit.T
-    reference[d, :n_fit] = squared_norms(X_fit)
-    reference[d, n_fit:] = 1e300  # padding points are never near
-    distances = np.empty((len(X), k))
-    indices = np.empty((len(X), k), dtype=np.intp)
-    for rows in row_blocks(len(X), padded, block_elements=2 ** 21):
-        queries = np.hstack([X[rows], np.ones((rows.stop - rows.start, 1))])
-        D = (queries @ reference).reshape(-1, per_class, n_classes)  # column i*C + c
-        distances[rows], indices[rows] = _top_k_by_class(D, k)
-    distances += squared_norms(X)[:, None]
-    np.maximum(distances, 0.0, out=distances)
-    return distances, indices
+
+    def __init__(self, X):
+        self.data = X
+        n, d = X.shape
+        # Centred and scaled by a power of two (exact) so that max ||x||² is about 1:
+        # float32 neither overflows nor underflows, and E_q stays small.
+        self.center = X.mean(axis=0)
+        centred = X - self.center
+        sq = squared_norms(centred)
+        top = sq.max() if n else 0.0
+        self.scale = 2.0 ** -np.round(np.log2(top) / 2) if top > 0 else 1.0
+        centred *= self.scale
+        sq *= self.scale ** 2
+        self.max_sq = sq.max() if n else 0.0
+        self.n_classes = max(1, min(256, n // 16))
+        self.per_class = -(-n // self.n_classes)  # ceil: padded to a full (per_class, C) grid
+        reference = np.zeros((d + 1, self.n_classes * self.per_class), dtype=np.float32)
+        reference[:d, :n] = -2.0 * centred.T
+        reference[d, :n] = sq
+        reference[d, n:] = 1e30  # padding points are never near
+        self.reference = reference
+        nu = (d + 3) * FLOAT32_UNIT
+        self.gamma = 2.0 * nu / (1.0 - nu)
+
+    def query(self, X, k):
+        """k nearest reference rows of each row of X: (squared distances, indices), (n, k), ascending."""
+        n_queries, d = X.shape
+        if self.n_classes <= 2 * k:
+            return _brute_small(self.data, X, k)
+        scaled = (X - self.center) * self.scale
+        q_sq = squared_norms(scaled)
+        margin = self.gamma * (q_sq + 2.0 * self.max_sq) + 1e-30
+        queries = np.empty((n_queries, d + 1), dtype=np.float32)
+        queries[:, :d] = scaled
+        queries[:, d] = 1.0
+        distances = np.empty((n_queries, k))
+        indices = np.empty((n_queries, k), dtype=np.intp)
+        for rows in row_blocks(n_queries, 1, block_elements=TILE_ROWS):
+            if np.all(q_sq[rows] < 1e30):
+                found = self._screen(queries[rows], margin[rows], k)
+            else:
+                found = None  # queries so far out that float32 would overflow
+            if found is None:
+                distances[rows], indices[rows] = _brute_small(self.data, X[rows], k)
+            else:
+                distances[rows], indices[rows] = _exact_top_k(X[rows], self.data, *found, k)
+        return distances, indices
+
+    def _screen(self, queries, margin, k):
+        """Candidates (query row, reference index) that may be among the k nearest.
+
+        Returns None when too many candidates survive (many tied distances, e.g.
+        duplicated points): the caller then takes the plain float64 path.
+        """
+        b, C, per_class = len(queries), self.n_classes, self.per_class
+        step = max(1, TILE_COLUMNS // C)
+        minima, bound = None, None
+        rows, columns, screened = [], [], []
+        found, limit, refresh = 0, b * max(16 * k, 256), 0
+        for tile, i0 in enumerate(range(0, per_class, step)):
+            i1 = min(i0 + step, per_class)
+            s32 = (queries @ self.reference[:, i0 * C:i1 * C]).reshape(b, i1 - i0, C)
+            tile_minima = s32.min(axis=1)  # (b, C)
+            minima = tile_minima if minima is None else np.minimum(minima, tile_minima)
+            if tile == refresh:  # tighten t after tiles 0, 1, 3, 7, ...: minima only fall
+                bound = _round_up_to_float32(_kth_smallest(minima, k) + 2.0 * margin)
+                refresh = 2 * refresh + 1
+            row, cls = np.nonzero(tile_minima <= bound[:, None])
+            values = s32[row, :, cls]  # (pairs, i1 - i0): the chosen classes' entries
+            pair, i = np.nonzero(values <= bound[row, None])
+            rows.append(row[pair])
+            columns.append((i + i0) * C + cls[pair])
+            screened.append(values[pair, i])
+            found += len(pair)
+            if found > limit:
+                return None
+        row, column, value = np.concatenate(rows), np.concatenate(columns), np.concatenate(screened)
+        keep = value <= (_kth_smallest(minima, k) + 2.0 * margin)[row]
+        return row[keep], column[keep]
 
 
-def _top_k_by_class(D, k):
-    """k smallest entries per row of D (b, m, C) read as (b, m * C): (values, columns)."""
-    b, per_class, n_classes = D.shape
-    # A minimum over the middle axis runs along contiguous rows of C values: fast.
-    minima = D.min(axis=1)  # (b, C)
-    threshold = np.partition(minima, k - 1, axis=1)[:, k - 1]
-    row, cls = np.nonzero(minima <= threshold[:, None])  # at least k classes per row
-    counts = np.bincount(row, minlength=b)
-    first = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    slot = np.arange(len(row)) - first[row]
-    candidates = np.full((b, counts.max(), per_class), np.inf)
-    candidates[row, slot] = D[row, :, cls]
-    class_of_slot = np.zeros((b, counts.max()), dtype=np.intp)
-    class_of_slot[row, slot] = cls
-    candidates = candidates.reshape(b, -1)
-    pick = _top_k(candidates, k)
-    values = np.take_along_axis(candidates, pick, axis=1)
-    chosen_class = np.take_along_axis(class_of_slot, pick // per_class, axis=1)
-    return values, (pick % per_class) * n_classes + chosen_class
+def _kth_smallest(values, k):
+    """The k-th smallest entry of each row of a 2-d array, (rows,), as float64."""
+    return np.partition(values, k - 1, axis=1)[:, k - 1].astype(float)
+
+
+def _round_up_to_float32(x):
+    """float32 values >= x (float64), so comparisons in float32 never lose a candidate."""
+    x32 = x.astype(np.float32)
+    return np.where(x32 < x, np.nextafter(x32, np.float32(np.inf)), x32)
+
+
+def _exact_top_k(X, X_fit, query, candidate, k):
+    """The k nearest of each query among its candidates, by exact float64 distances.
+
+    `query` (m,) holds row numbers of X, each at least k times. Ties in distance go
+    to the lower reference index.
+    """
+    diff = X[query] - X_fit[candidate]
+    squared = np.einsum("ij,ij->i", diff, diff)
+    order = np.lexsort((candidate, squared, query))
+    return smallest_k_per_group(order, query, squared, candidate, len(X), k)
 
 
 def _brute_small(X_fit, X, k):
-    """Blocked brute force with a plain argpartition, for small reference sets."""
+    """Blocked float64 brute force with a plain argpartition: small sets, many ties.
+
+    The k chosen get their distances recomputed from differences, exact where the
+    expansion can round (a point coinciding with its query comes out at 0).
+    """
     fit_sq = squared_norms(X_fit)
     distances = np.empty((len(X), k))
     indices = np.empty((len(X), k), dtype=np.intp)
     for rows in row_blocks(len(X), len(X_fit), block_elements=2 ** 21):
-        D = squared_distances(X[rows], X_fit, Y_sq=fit_sq)
-        indices[rows] = _top_k(D, k)
-        distances[rows] = np.take_along_axis(D, indices[rows], axis=1)
+        index = _top_k(squared_distances(X[rows], X_fit, Y_sq=fit_sq), k)
+        diff = X[rows, None, :] - X_fit[index]
+        squared = np.einsum("ijk,ijk->ij", diff, diff)
+        order = np.argsort(squared, axis=1, kind="stable")
+        distances[rows] = np.take_along_axis(squared, order, axis=1)
+        indices[rows] = np.take_along_axis(index, order, axis=1)
     return distances, indices
 
 
@@ -145,257 +240,23 @@ def radius_neighbors_graph(X, radius):
     return np.concatenate(rows_found), np.concatenate(cols_found)
 
 
-# A KD-tree query that would visit more leaves than this per query point falls back to
-# brute force for that block of queries (see KDTree._query_block).
-MAX_LEAVES_PER_QUERY = 64
-
-
-class KDTree:
-    """A balanced k-d tree held in flat arrays (Bentley, 1975; Friedman, Bentley & Finkel, 1977).
-
-    Built level by level: at level t the data, permuted so that every node's points are
-    contiguous, is split into 2**t nodes whose boundaries are floor(j n / 2**t). Each
-    node splits on its dimension of largest spread at the median, and one
-    `argpartition` on a composite key (node id + position inside the node's range)
-    splits every node of the level at once. Leaves hold between leaf_size and
-    2 leaf_size points.
-
-    Queries are vectorized over query points: each query first takes its k nearest
-    points inside its own small subtree, which bounds its k-th distance r; then all
-    (query, node) pairs are walked down the tree level by level, keeping only nodes
-    whose bounding box lies within r of the query; the surviving leaves are searched
-    by brute force and the candidates merged.
-
-    Parameters
-    ----------
-    X : ndarray (n, d)
-    leaf_size : int
-    """
-
-    def __init__(self, X, leaf_size=30):
-        self.data = np.asarray(X, dtype=float)
-        n, d = self.data.shape
-        self.depth = int(np.floor(np.log2(max(n / max(leaf_size, 1), 1.0))))
-        order = np.arange(n)
-        # Coordinates kept feature-major (d, n): permuting and reducing whole rows of
-        # one feature at a time is much faster than gathering (n, d) rows.
-        columns = self.data.T.copy()
-        self.lower, self.upper, self.split_dim, self.split_value = [], [], [], []
-        for level in range(self.depth + 1):
-            starts = self.bounds(level)[:-1]
-            lower = np.minimum.reduceat(columns, starts, axis=1).T  # (nodes, d)
-            upper = np.maximum.reduceat(columns, starts, axis=1).T
-            self.lower.append(lower)
-            self.upper.append(upper)
-            if level == self.depth:
-                break
-            part, dim, value = self._split_level(columns, level, lower, upper)
-            columns = columns[:, part]
-            order = order[part]
-            self.split_dim.append(dim)
-            self.split_value.append(value)
-        self.order = order
-        self.points = np.ascontiguousarray(columns.T)  # leaf-contiguous copy of the data
-        self._pad_leaves()
-
-    def _pad_leaves(self):
-        """Leaves as one (n_leaves, width, d) array, short leaves padded with +inf points.
-
-        Gathering whole leaves by index then copies contiguous blocks, far cheaper than
-        gathering their points one row at a time.
-        """
-        bounds = self.bounds(self.depth)
-        width = int(np.diff(bounds).max())
-        offsets = bounds[:-1, None] + np.arange(width)
-        valid = offsets < bounds[1:, None]
-        self.leaf_offsets = np.minimum(offsets, len(self.points) - 1)
-        self.leaf_points = self.points[self.leaf_offsets]
-        self.leaf_points[~valid] = np.inf
-
-    def _leaf_distances(self, X, leaves):
-        """Squared distances from X[i] to the points of leaves[i], (n, width), and their offsets."""
-        diff = self.leaf_points[leaves] - X[:, None, :]
-        return np.einsum("ijk,ijk->ij", diff, diff), self.leaf_offsets[leaves]
-
-    def bounds(self, level):
-        """Node boundaries at `level`, shape (2**level + 1,): node j is [b[j], b[j+1])."""
-        return (np.arange(2 ** level + 1) * len(self.data)) >> level
-
-    def _split_level(self, columns, level, lower, upper):
-        """Split every node of `level` at its median along its widest dimension.
-
-        Returns the permutation that does it, each node's split dimension and value.
-        """
-        n_nodes, n = 2 ** level, columns.shape[1]
-        node = np.repeat(np.arange(n_nodes), np.diff(self.bounds(level)))
-        spread = upper - lower
-        dim = np.argmax(spread, axis=1)  # (n_nodes,)
-        width = spread[np.arange(n_nodes), dim]
-        width = np.where(width > 0, width, 1.0) * (1 + 1e-9)
-        low = lower[np.arange(n_nodes), dim]
-        point_dim = dim[node]
-        value = np.empty(n)
-        for j in range(columns.shape[0]):  # a loop over features
-            chosen = point_dim == j
-            value[chosen] = columns[j, chosen]
-        key = node + (value - low[node]) / width[node]  # in [node, node + 1)
-        part = np.argpartition(key, self.bounds(level + 1)[1:-1])
-        split_value = value[part[self.bounds(level + 1)[1::2]]]
-        return part, dim, split_value
-
-    def _leaf_of(self, X):
-        """Leaf index of each query (n,), found by walking the split planes."""
-        node = np.zeros(len(X), dtype=np.intp)
-        for level in range(self.depth):
-            dim = self.split_dim[level][node]
-            go_right = X[np.arange(len(X)), dim] > self.split_value[level][node]
-            node = 2 * node + go_right
-        return node
-
-    def _range_distances(self, X, starts, ends):
-        """Squared distances from X[i] to points[starts[i]:ends[i]], padded with inf (n, w)."""
-        width = int((ends - starts).max())
-        offsets = starts[:, None] + np.arange(width)
-        valid = offsets < ends[:, None]
-        offsets = np.minimum(offsets, len(self.points) - 1)
-        diff = self.points[offsets] - X[:, None, :]
-        distances = np.einsum("ijk,ijk->ij", diff, diff)
-        distances[~valid] = np.inf
-        return distances, offsets
-
-    def query(self, X, k):
-        """k nearest neighbours of each row of X: (squared distances, indices), both (n, k)."""
-        X = np.asarray(X, dtype=float)
-        n_data = len(self.data)
-        # The deepest level whose nodes all hold >= k points gives a first candidate set.
-        home_level = min(self.depth, int(np.floor(np.log2(n_data / k))))
-        home = self._leaf_of(X) >> (self.depth - home_level)
-        best_d, best_i = [], []
-        step = max(1, 2 ** 21 // (2 * (n_data >> home_level) + 2) // X.shape[1])
-        for s in range(0, len(X), step):
-            rows = slice(s, s + step)
-            d, i = self._query_block(X[rows], home[rows], home_level, k)
-            best_d.append(d)
-            best_i.append(i)
-        return np.concatenate(best_d), self.order[np.concatenate(best_i)]
-
-    def _query_block(self, X, home, home_level, k):
-        if home_level == self.depth:
-            distances, offsets = self._leaf_distances(X, home)
-        else:
-            bounds = self.bounds(home_level)
-            distances, offsets = self._range_distances(X, bounds[home], bounds[home + 1])
-        # Candidates need no order until the final merge, so a bare partition suffices.
-        pick = np.argpartition(distances, k - 1, axis=1)[:, :k]
-        own_d = np.take_along_axis(distances, pick, axis=1)
-        own_i = np.take_along_axis(offsets, pick, axis=1)
-        radius = own_d.max(axis=1)
-        query, leaf = self._leaves_within(X, radius, home, home_level,
-                                          max_pairs=MAX_LEAVES_PER_QUERY * len(X))
-        if query is None:
-            # The boxes do not prune here (high dimension, or queries far from the data):
-            # brute force is cheaper and keeps memory bounded. Indices are leaf-order rows.
-            return brute_kneighbors(self.points, X, k)
-        if len(query) == 0:
-            order = np.argsort(own_d, axis=1, kind="stable")
-            return np.take_along_axis(own_d, order, axis=1), np.take_along_axis(own_i, order, axis=1)
-        cand_q, cand_d, cand_i = [np.repeat(np.arange(len(X)), k)], [own_d.ravel()], [own_i.ravel()]
-        leaf_bounds = self.bounds(self.depth)
-        per_pair = max(1, 2 ** 21 // (2 * (leaf_bounds[1] - leaf_bounds[0]) + 2) // X.shape[1])
-        for s in range(0, len(query), per_pair):
-            q, lf = query[s:s + per_pair], leaf[s:s + per_pair]
-            d, off = self._leaf_distances(X[q], lf)
-            m = min(k, d.shape[1])
-            top = np.argpartition(d, m - 1, axis=1)[:, :m]
-            cand_q.append(np.repeat(q, m))
-            cand_d.append(np.take_along_axis(d, top, axis=1).ravel())
-            cand_i.append(np.take_along_axis(off, top, axis=1).ravel())
-        return self._merge(np.concatenate(cand_q), np.concatenate(cand_d), np.concatenate(cand_i),
-                           len(X), k)
-
-    def query_radius_pairs(self, X, radius):
-        """All pairs with ||X[i] - data[j]|| <= radius, as two index arrays (i, j).
-
-        The same level-by-level walk as `query`, with one fixed radius for every query
-        and no home node: every leaf whose box comes within the radius is searched.
-        """
-        X = np.asarray(X, dtype=float)
-        squared = radius * radius
-        bound = np.nextafter(squared, np.inf)  # the box test is strict; keep the boundary
-        width = self.leaf_points.shape[1]
-        rows, cols = [], []
-        step = max(1, 2 ** 16 // width)  # queries per block
-        per_chunk = max(1, 2 ** 21 // (width * X.shape[1]))  # (query, leaf) pairs per chunk
-        for start in range(0, len(X), step):
-            block = X[start:start + step]
-            query, leaf = self._leaves_within(block, np.full(len(block), bound), None, -1)
-            for s in range(0, len(query), per_chunk):
-                q, lf = query[s:s + per_chunk], leaf[s:s + per_chunk]
-                distances, offsets = self._leaf_distances(block[q], lf)
-                i, j = np.nonzero(distances <= squared)
-                rows.append(q[i] + start)
-                cols.append(self.order[offsets[i, j]])
-        if not rows:
-            return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp)
-        return np.concatenate(rows), np.concatenate(cols)
-
-    def _leaves_within(self, X, radius, home, home_level, max_pairs=None):
-        """(query, leaf) pairs whose leaf box is within `radius` and outside the home node.
-
-        Returns (None, None) as soon as more than `max_pairs` pairs survive a level.
-        """
-        query = np.arange(len(X))
-        node = np.zeros(len(X), dtype=np.intp)
-        for level in range(self.depth + 1):
-            points = X[query]
-            gap = np.maximum(self.lower[level][node] - points, 0.0)
-            gap = np.maximum(gap, points - self.upper[level][node])
-            keep = np.einsum("ij,ij->i", gap, gap) < radius[query]
-            if level == home_level:
-                keep &= node != home[query]
-            query, node = query[keep], node[keep]
-            if max_pairs is not None and len(query) > max_pairs:
-                return None, None
-            if level == self.depth or len(query) == 0:
-                break
-            query = np.repeat(query, 2)
-            node = (2 * np.repeat(node, 2)) + np.tile([0, 1], len(node))
-        return query, node
-
-    @staticmethod
-    def _merge(query, distances, indices, n_queries, k):
-        """The k smallest candidates of each query, sorted by distance, as (n, k) arrays.
-
-        `query` is non-decreasing within each concatenated part but the parts interleave;
-        a stable sort by query id groups them, then each query's candidates are
-        scattered into one row of an inf-padded matrix and the k smallest picked per row.
-        """
-        order = np.argsort(query, kind="stable")
-        query, distances, indices = query[order], distances[order], indices[order]
-        counts = np.bincount(query, minlength=n_queries)
-        first = np.concatenate(([0], np.cumsum(counts)[:-1]))
-        column = np.arange(len(query)) - first[query]
-        padded = np.full((n_queries, counts.max()), np.inf)
-        padded_index = np.zeros((n_queries, counts.max()), dtype=np.intp)
-        padded[query, column] = distances
-        padded_index[query, column] = indices
-        pick = _top_k(padded, k)
-        return np.take_along_axis(padded, pick, axis=1), np.take_along_axis(padded_index, pick, axis=1)
-
-
 # --------------------------------------------------------------------------------------
 # k-nearest-neighbour estimators
 # --------------------------------------------------------------------------------------
 
 # Up to this many features the KD-tree beats blocked brute force in our measurements
-# (make_classification data, 10k-100k samples); above it boxes stop pruning well.
+# (make_classification data, 10k-100k samples, 2000 queries: at 5 features the tree
+# takes 0.6x the time of brute force at 10k samples, 0.25x at 100k); above it boxes
+# stop pruning well. With many samples the tree keeps its lead a little longer
+# (7 features, 100k samples: 0.6x), while brute force costs grow with n.
 KD_TREE_MAX_FEATURES = 5
+KD_TREE_MAX_FEATURES_LARGE, LARGE_N = 7, 50_000
 
 
 class _KNeighborsBase(BaseEstimator):
     """Shared by the kNN classifier and regressor: the index and the neighbour query."""
 
-    def _check_params(self, n_features):
+    def _check_params(self, n_samples, n_features):
         who = type(self).__name__
         if not isinstance(self.n_neighbors, (int, np.integer)) or self.n_neighbors < 1:
             raise ValueError(f"{who}: n_neighbors must be a positive int, got {self.n_neighbors!r}.")
@@ -410,15 +271,16 @@ class _KNeighborsBase(BaseEstimator):
             raise ValueError(f"{who}: weights must be 'uniform', 'distance' or a callable, "
                              f"got {self.weights!r}.")
         if self.algorithm == "auto":
-            return "kd_tree" if n_features <= KD_TREE_MAX_FEATURES else "brute"
+            limit = KD_TREE_MAX_FEATURES_LARGE if n_samples >= LARGE_N else KD_TREE_MAX_FEATURES
+            return "kd_tree" if n_features <= limit else "brute"
         return self.algorithm
 
     def _fit_index(self, X):
-        self._fit_method = self._check_params(X.shape[1])
+        self._fit_method = self._check_params(*X.shape)
         self._fit_X = X
         self.n_samples_fit_ = X.shape[0]
         self.effective_metric_ = "euclidean"
-        self._tree = KDTree(X, self.leaf_size) if self._fit_method == "kd_tree" else None
+        self._index = KDTree(X, self.leaf_size) if self._fit_method == "kd_tree" else BruteIndex(X)
 
     def kneighbors(self, X=None, n_neighbors=None, return_distance=True):
         """The n_neighbors nearest training samples of each query row.
@@ -445,10 +307,7 @@ class _KNeighborsBase(BaseEstimator):
             raise ValueError(f"Expected n_neighbors <= n_samples_fit, but n_neighbors = "
                              f"{k - query_is_train}, n_samples_fit = {self.n_samples_fit_}, "
                              f"n_samples = {X.shape[0]}")
-        if self._tree is not None:
-            squared, indices = self._tree.query(X, k)
-        else:
-            squared, indices = brute_kneighbors(self._fit_X, X, k)
+        squared, indices = self._index.query(X, k)
         if query_is_train:
             squared, indices = _drop_self(squared, indices)
         distances = np.sqrt(squared)
@@ -487,8 +346,9 @@ class KNeighborsClassifier(ClassifierMixin, _KNeighborsBase):
     weights : {'uniform', 'distance'} or callable, default='uniform'
         'distance' weighs each neighbour by 1 / distance.
     algorithm : {'auto', 'brute', 'kd_tree'}, default='auto'
-        'brute': blocked BLAS distances; 'kd_tree': `KDTree`; 'auto': kd_tree for at most
-        KD_TREE_MAX_FEATURES features, brute otherwise.
+        'brute': `BruteIndex` (blocked BLAS products); 'kd_tree': `KDTree`; 'auto':
+        kd_tree for at most KD_TREE_MAX_FEATURES features (KD_TREE_MAX_FEATURES_LARGE
+        from LARGE_N samples on), brute otherwise.
     leaf_size : int, default=30
         Smallest leaf of the KD-tree.
     p : float, default=2

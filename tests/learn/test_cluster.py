@@ -67,6 +67,23 @@ def test_kmeans_lloyd_iteration_is_exact():
     np.testing.assert_allclose(ours.cluster_centers_, theirs.cluster_centers_, rtol=1e-10)
 
 
+@pytest.mark.parametrize("weighted", [False, True])
+def test_kmeans_lloyd_with_skipping_bounds_follows_sklearn_step_by_step(weighted):
+    # After its first passes Lloyd re-examines only the samples its bounds cannot
+    # settle (Hamerly); the whole run must still be Lloyd's: same iterations, labels
+    # and centers as scikit-learn's plain Lloyd, over many iterations from poor inits.
+    X = make_blobs(n_samples=3000, n_features=4, centers=6, cluster_std=2.5, random_state=1)[0]
+    w = np.random.default_rng(0).uniform(0.5, 2.0, len(X)) if weighted else None
+    for seed in range(4):
+        init = first_rows_init(X, 6, seed=seed)
+        ours = KMeans(6, init=init, tol=0).fit(X, sample_weight=w)
+        theirs = skc.KMeans(6, init=init, n_init=1, tol=0).fit(X, sample_weight=w)
+        assert ours.n_iter_ == theirs.n_iter_ > 5
+        np.testing.assert_array_equal(ours.labels_, theirs.labels_)
+        np.testing.assert_allclose(ours.cluster_centers_, theirs.cluster_centers_, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(ours.inertia_, theirs.inertia_, rtol=1e-10)
+
+
 @pytest.mark.parametrize("init", ["k-means++", "random"])
 def test_kmeans_default_init_quality_close_to_sklearn(init):
     X = load_digits().data
@@ -99,6 +116,20 @@ def test_kmeans_plusplus_spreads_centers():
     # Seeded centers land near distinct true centers far more often than uniform picks would.
     owner = np.argmin(((centers[:, None] - truth[None]) ** 2).sum(-1), axis=1)
     assert len(set(owner)) >= 5
+
+
+def test_kmeans_plusplus_sampling_follows_the_mass():
+    # k-means++ draws candidates with probability proportional to weight x distance²,
+    # by block sums then a cumulative sum inside the chosen block.
+    from descent.learn.kmeans import _draw_proportional
+    rng = np.random.default_rng(0)
+    mass = rng.uniform(0, 1, 1000) * (np.arange(1000) % 7 != 0)  # every 7th point has no mass
+    picks = _draw_proportional(mass, 40_000, np.random.default_rng(1), block=64)
+    counts = np.bincount(picks, minlength=1000)
+    assert counts[::7].sum() == 0
+    expected = 40_000 * mass / mass.sum()
+    chi2 = np.sum((counts[mass > 0] - expected[mass > 0]) ** 2 / expected[mass > 0])
+    assert chi2 < 1000 + 5 * np.sqrt(2 * 1000)  # ~ chi-square with 857 degrees of freedom
 
 
 def test_kmeans_predict_matches_labels_and_is_nearest_center():

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from descent.learn.base import NotFittedError
-from descent.learn.neighbors import (KDTree, KNeighborsClassifier, KNeighborsRegressor,
+from descent.learn.neighbors import (BruteIndex, KDTree, KNeighborsClassifier, KNeighborsRegressor,
                                      brute_kneighbors, radius_neighbors_graph)
 
 sklearn = pytest.importorskip("sklearn")
@@ -57,6 +57,71 @@ def test_kdtree_falls_back_to_brute_force_where_boxes_do_not_prune():
     squared, index = KDTree(X, leaf_size=10).query(Q, 4)
     np.testing.assert_allclose(np.sqrt(squared), expected[0], rtol=1e-9)
     np.testing.assert_array_equal(index, expected[1])
+
+
+def exact_kneighbors(X, Q, k):
+    """Reference: float64 distances by differences, stable sort (ties to the lower index)."""
+    chunks = np.array_split(Q, 1 + len(Q) // 16)  # bounded memory
+    D = np.vstack([((q[:, None, :] - X[None, :, :]) ** 2).sum(-1) for q in chunks])
+    index = np.argsort(D, axis=1, kind="stable")[:, :k]
+    return np.take_along_axis(D, index, axis=1), index
+
+
+@pytest.mark.parametrize("offset, scale", [(0.0, 1.0), (1e6, 1.0), (0.0, 1e-8), (-3.0, 1e8)])
+@pytest.mark.parametrize("d", [2, 9, 40])
+def test_brute_float32_screening_finds_the_exact_float64_neighbours(offset, scale, d):
+    # The float32 pass only screens; the answer must equal exact float64 search, even far
+    # from the origin or at extreme scales where float32 alone would mis-rank neighbours.
+    X = offset + scale * random_points(5000, d)
+    Q = offset + scale * random_points(150, d, seed=1)
+    for k in (1, 7, 30):
+        squared, index = BruteIndex(X).query(Q, k)
+        expected, expected_index = exact_kneighbors(X, Q, k)
+        np.testing.assert_allclose(squared, expected, rtol=1e-12, atol=1e-300)
+        np.testing.assert_array_equal(index, expected_index)
+
+
+def test_brute_handles_duplicates_far_queries_and_small_sets():
+    X = np.repeat(random_points(40, 3), 100, axis=0)  # 4000 points, each 100 times: ties everywhere
+    Q = np.vstack([random_points(20, 3, seed=1), 1e25 * random_points(5, 3, seed=2), X[:5]])
+    for k in (1, 5, 150):
+        squared, index = BruteIndex(X).query(Q, k)
+        expected, _ = exact_kneighbors(X, Q, k)
+        np.testing.assert_allclose(squared, expected, rtol=1e-12)
+        np.testing.assert_allclose(((Q[:, None] - X[index]) ** 2).sum(-1), squared, rtol=1e-12)
+    small, Q_small = random_points(30, 4), random_points(20, 4, seed=5)  # too few for the screening
+    np.testing.assert_array_equal(BruteIndex(small).query(Q_small, 3)[1], exact_kneighbors(small, Q_small, 3)[1])
+
+
+@pytest.mark.parametrize("n", [257, 1000, 1023, 1025, 3001])
+@pytest.mark.parametrize("leaf_size", [1, 7, 30])
+def test_kdtree_with_dummy_padding_matches_exact_search(n, leaf_size):
+    # n is rarely a multiple of the number of leaves: the padding dummies must never
+    # be returned, and every real point must be findable.
+    X, Q = random_points(n, 3, seed=n), random_points(200, 3, seed=1)
+    tree = KDTree(X, leaf_size=leaf_size)
+    assert set(tree.leaf_ids[tree.leaf_points[0] < np.inf].tolist()) == set(range(n))
+    for k in (1, 4, 70):
+        squared, index = tree.query(Q, k)
+        expected, expected_index = exact_kneighbors(X, Q, k)
+        np.testing.assert_allclose(squared, expected, rtol=1e-12)
+        assert np.mean(index == expected_index) > 0.999
+
+
+def test_kdtree_on_duplicated_and_degenerate_data():
+    X = np.repeat(random_points(50, 2, duplicates=True), 20, axis=0)
+    X[:, 1] = 0.5  # one constant feature
+    Q = np.vstack([random_points(30, 2, seed=3), X[::97]])
+    squared, index = KDTree(X, leaf_size=8).query(Q, 25)
+    np.testing.assert_allclose(squared, exact_kneighbors(X, Q, 25)[0], rtol=1e-12)
+    np.testing.assert_allclose(((Q[:, None] - X[index]) ** 2).sum(-1), squared, rtol=1e-12)
+
+
+def test_auto_algorithm_follows_dimension_and_size():
+    y = np.arange(300) % 2
+    assert KNeighborsClassifier().fit(random_points(300, 3), y)._fit_method == "kd_tree"
+    assert KNeighborsClassifier().fit(random_points(300, 7), y)._fit_method == "brute"
+    assert KNeighborsClassifier().fit(random_points(300, 30), y)._fit_method == "brute"
 
 
 def test_radius_neighbors_graph_matches_sklearn():
