@@ -12,7 +12,7 @@ sweeps.
 """
 import argparse
 import os
-import time
+import sys
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -21,21 +21,11 @@ import numpy as np  # noqa: E402
 from sklearn import linear_model as sl, preprocessing as sp  # noqa: E402
 from sklearn.datasets import make_regression  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import best_times  # noqa: E402
 from descent.learn import linear_model as dl, preprocessing as dp  # noqa: E402
 from descent.learn.metrics import r2_score  # noqa: E402
 
-
-def best_times(ours, theirs, repeats):
-    """Best wall-clock time of each of two calls, run alternately so that a change
-    in machine load affects both alike. Returns (t_ours, t_theirs, result_ours, result_theirs)."""
-    times = {0: [], 1: []}
-    results = [None, None]
-    for _ in range(repeats):
-        for k, fn in enumerate((ours, theirs)):
-            start = time.perf_counter()
-            results[k] = fn()
-            times[k].append(time.perf_counter() - start)
-    return min(times[0]), min(times[1]), results[0], results[1]
 
 
 def independent_design(n_samples, n_features):

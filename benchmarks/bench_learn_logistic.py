@@ -11,7 +11,6 @@ relative to scikit-learn's largest coefficient.
 import argparse
 import os
 import sys
-import time
 import warnings
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -22,19 +21,9 @@ import numpy as np  # noqa: E402
 from sklearn import linear_model as sl  # noqa: E402
 from sklearn.datasets import make_classification  # noqa: E402
 
-from common import fmt_time, print_table  # noqa: E402
+from common import best_times, fmt_time, print_table  # noqa: E402
 from descent.learn.logistic import LogisticRegression  # noqa: E402
 
-
-def best_times(ours, theirs, repeats):
-    """Best time of each of two calls, run alternately so that load changes affect both alike."""
-    times, results = ([], []), [None, None]
-    for _ in range(repeats):
-        for k, fn in enumerate((ours, theirs)):
-            start = time.perf_counter()
-            results[k] = fn()
-            times[k].append(time.perf_counter() - start)
-    return min(times[0]), min(times[1]), results[0], results[1]
 
 
 def data(n, n_classes, seed=0):

@@ -12,7 +12,6 @@ on which the two agree; "SVs" is the number of support vectors of each.
 import argparse
 import os
 import sys
-import time
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -23,19 +22,9 @@ import numpy as np  # noqa: E402
 from sklearn import svm as sk_svm  # noqa: E402
 from sklearn.datasets import make_classification  # noqa: E402
 
-from common import fmt_time, print_table  # noqa: E402
+from common import best_times, fmt_time, print_table  # noqa: E402
 from descent.learn.svm import SVC  # noqa: E402
 
-
-def best_times(ours, theirs, repeats):
-    """Best time of each of two calls, run alternately so that load changes affect both alike."""
-    times, results = ([], []), [None, None]
-    for _ in range(repeats):
-        for k, fn in enumerate((ours, theirs)):
-            start = time.perf_counter()
-            results[k] = fn()
-            times[k].append(time.perf_counter() - start)
-    return min(times[0]), min(times[1]), results[0], results[1]
 
 
 def data(n, n_classes, seed=0):

@@ -20,6 +20,18 @@ def best_time(fn, repeat=5, number=1):
     return min(times)
 
 
+def best_times(ours, theirs, repeats):
+    """Best wall-clock time of each of two calls, run alternately so that a change
+    in machine load affects both alike. Returns (t_ours, t_theirs, result_ours, result_theirs)."""
+    times, results = ([], []), [None, None]
+    for _ in range(repeats):
+        for k, fn in enumerate((ours, theirs)):
+            start = time.perf_counter()
+            results[k] = fn()
+            times[k].append(time.perf_counter() - start)
+    return min(times[0]), min(times[1]), results[0], results[1]
+
+
 def optional_torch(threads=2):
     """PyTorch set to `threads` threads, or None (with a note) when it is not installed."""
     try:
