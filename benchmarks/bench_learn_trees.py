@@ -9,6 +9,7 @@ as descent does.
 
     .venv/bin/python benchmarks/bench_learn_trees.py            # 10k and 100k
     .venv/bin/python benchmarks/bench_learn_trees.py --quick    # 10k only
+    .venv/bin/python benchmarks/bench_learn_trees.py --only hist  # rows whose name has "hist"
 """
 import os
 
@@ -99,7 +100,10 @@ def time_fit_predict(task, model, data, repeats):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="10k samples only")
-    sizes = [10_000] if parser.parse_args().quick else [10_000, 100_000]
+    parser.add_argument("--only", default="", metavar="TEXT",
+                        help="only the models whose name contains TEXT (case-insensitive)")
+    args = parser.parse_args()
+    sizes = [10_000] if args.quick else [10_000, 100_000]
     metric = {"clf": "accuracy", "reg": "R²", "outlier": "ROC AUC"}
     print("| model | n | metric | descent | sklearn | descent CPU s | sklearn CPU s | ratio "
           "(CPU) | ratio (wall) |")
@@ -107,6 +111,8 @@ def main():
     for n in sizes:
         repeats = 3 if n <= 10_000 else 1
         for name, task, ours, theirs in models():
+            if args.only.lower() not in name.lower():
+                continue
             data = make_data(task, n)
             cpu_ours, wall_ours, q_ours = time_fit_predict(task, ours, data, repeats)
             cpu_theirs, wall_theirs, q_theirs = time_fit_predict(task, theirs, data, repeats)

@@ -12,25 +12,23 @@ HistGradientBoosting, features are first binned into at most 255 quantile bins, 
 node's split search is one histogram of (g, h, count) per feature, built with
 `np.bincount`, and a cumulative sum over its bins. A child's histogram is its parent's
 minus its sibling's, so only the smaller child is ever counted. Trees grow leaf-wise:
-the leaf whose best split gains most is split next, up to `max_leaf_nodes`.
+the leaf whose best split gains most is split next, up to `max_leaf_nodes`
+(`_hist_tree` grows one tree; this module holds the losses and the boosting loop).
 
 AdaBoost (Freund & Schapire, 1997) in its multi-class SAMME form (Zhu, Zou, Rosset &
 Hastie, 2009) reweights the samples each round towards those the previous weak
 learners got wrong.
 """
-import heapq
-
 import numpy as np
 
 from ._binning import apply_bins, find_bin_thresholds
+from ._hist_tree import BinnedData, add_leaf_values, grow_tree, leaf_rows
 from .base import (BaseEstimator, ClassifierMixin, RegressorMixin, check_array, check_X_y,
                    check_is_fitted, check_n_features, check_classification_targets,
                    encode_labels)
-from .tree import (LEAF, UNDEFINED, DecisionTreeClassifier, Tree, as_generator,
-                   check_sample_weight, sort_columns)
+from .tree import DecisionTreeClassifier, as_generator, check_sample_weight, sort_columns
 
 _EPS = np.finfo(np.float64).eps
-MIN_HESSIAN_TO_SPLIT = 1e-3   # scikit-learn's min_hessian_to_split
 
 
 # ---------------------------------------------------------------- losses
@@ -39,6 +37,11 @@ MIN_HESSIAN_TO_SPLIT = 1e-3   # scikit-learn's min_hessian_to_split
 
 def _expit(x):
     return 0.5 * (1.0 + np.tanh(0.5 * x))   # the logistic sigmoid, without overflow
+
+
+def _softplus(x):
+    """log(1 + e^x) without overflow; several times faster than np.logaddexp(0, x)."""
+    return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
 
 
 def _softmax(raw):
@@ -73,7 +76,7 @@ class _BinaryLogLoss:
         return (p - y)[None], (p * (1 - p))[None]
 
     def loss(self, y, raw, weight):
-        return np.average(np.logaddexp(0, raw[0]) - y * raw[0], weights=weight)
+        return np.average(_softplus(raw[0]) - y * raw[0], weights=weight)
 
 
 class _MultinomialLogLoss:
@@ -97,182 +100,6 @@ class _MultinomialLogLoss:
         top = raw.max(axis=0)
         log_norm = top + np.log(np.exp(raw - top).sum(axis=0))
         return np.average(log_norm - raw[y, np.arange(len(y))], weights=weight)
-
-
-# ---------------------------------------------------------------- one tree from histograms
-
-# A node's histogram is a pair of arrays, accumulated over the bins:
-#   sums   (1 or 2, n_features, n_bins) float: [0, j, b] sums g over the node's rows whose
-#          bin on feature j is <= b, and [1, j, b] sums h likewise (row 1 is omitted when
-#          the hessian is the constant 1: its sums are then the counts);
-#   counts (n_features, n_bins) int: the number of those rows.
-# Cumulative because the split "bins <= b go left" needs exactly these left sums, and
-# because a cumulative sum is linear: the sibling = parent - child rule holds for it too,
-# so only the smaller child is ever counted and accumulated. Siblings share one array
-# (2, ...) so that their splits are searched in one pass.
-
-def _totals(sums, counts):
-    """(G, H, count) of a node from its cumulative histogram."""
-    count = int(counts[0, -1])
-    return sums[0, 0, -1], (sums[1, 0, -1] if len(sums) == 2 else float(count)), count
-
-
-# Below this many (row, feature) pairs, one bincount over all features at once is cheaper
-# than one per feature (fewer calls; more copying).
-_FLAT_HISTOGRAM_SIZE = 1 << 16
-
-
-def _histogram(codes, flat_codes, samples, g, h, sums, counts):
-    """Write the cumulative histogram of the rows `samples` (m,) into `sums`, `counts`.
-
-    codes : (n_features, n) uint8 bins; flat_codes : (n, n_features) intp, the bins
-    offset by feature * n_bins so that one bincount serves all features.
-    """
-    n_features, n_bins = counts.shape
-    weights = [g[samples]] + ([] if h is None else [h[samples]])
-    if len(samples) * n_features <= _FLAT_HISTOGRAM_SIZE:
-        bins = flat_codes[samples].ravel()                  # (m * n_features,), row-major
-        size = n_features * n_bins
-        counts[:] = np.bincount(bins, minlength=size).reshape(n_features, n_bins)
-        for i, w in enumerate(weights):
-            sums[i] = np.bincount(bins, np.repeat(w, n_features), size).reshape(
-                n_features, n_bins)
-    else:
-        every_row = len(samples) == codes.shape[1]          # the root: nothing to gather
-        for j, row in enumerate(codes):
-            bins = (row if every_row else row[samples]).astype(np.intp)  # bincount's type
-            counts[j] = np.bincount(bins, minlength=n_bins)
-            for i, w in enumerate(weights):
-                sums[i, j] = np.bincount(bins, w, n_bins)
-    np.cumsum(sums, axis=2, out=sums)
-    np.cumsum(counts, axis=1, out=counts)
-
-
-def _best_splits(sums, counts, totals, l2, min_samples_leaf):
-    """[(gain, feature, bin)] of the best split "bins <= bin go left" of k nodes.
-
-    sums (k, 1 or 2, n_features, n_bins), counts (k, n_features, n_bins) : their
-    cumulative histograms; totals : their (G, H, count). The gain is -inf where no split
-    is valid. Ties go to the lowest feature, then the lowest bin, as in scikit-learn.
-    """
-    left_sums = sums[..., :-1]                              # the last bin sends all left
-    left_count = counts[..., :-1]
-    g, h, count = (np.array(column)[:, None, None] for column in zip(*totals))
-    g_left = left_sums[:, 0]
-    h_left = left_sums[:, 1] if sums.shape[1] == 2 else left_count.astype(np.float64)
-    # G_L² / (H_L + λ) + G_R² / (H_R + λ), in place: this runs for every node.
-    score = np.square(g_left)
-    right = g - g_left
-    np.square(right, out=right)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        score /= h_left + l2
-        right /= (h + l2) - h_left
-    score += right
-    valid = (left_count >= min_samples_leaf) & (left_count <= count - min_samples_leaf)
-    if sums.shape[1] == 2:    # a constant hessian of 1 always passes (count >= 1)
-        valid &= (h_left >= MIN_HESSIAN_TO_SPLIT) & (h_left <= h - MIN_HESSIAN_TO_SPLIT)
-    score[~valid] = -np.inf
-    flat = score.reshape(len(score), -1)
-    best_score = flat.max(axis=1)
-    # Gains equal but for rounding (two features cutting off the same rows, say) tie, and
-    # a tie goes to the first feature and bin: exact arithmetic's choice, and
-    # scikit-learn's.
-    best = np.argmax(flat >= (best_score - 1e-12 * np.abs(best_score))[:, None], axis=1)
-    gain = best_score - (g ** 2 / (h + l2)).ravel()
-    # When every split gains exactly 0 (say, all gradients in the node are equal),
-    # rounding leaves a residue of order eps * score, which must not pass for a gain.
-    gain[gain <= 1e-10 * np.abs(best_score)] = -np.inf
-    feature, bin_ = np.unravel_index(best, score.shape[1:])
-    return [(gain[i], int(feature[i]), int(bin_[i])) for i in range(len(score))]
-
-
-class _Node:
-    __slots__ = ("id", "samples", "hist", "depth")
-
-    def __init__(self, node_id, samples, hist, depth):
-        self.id, self.samples, self.hist, self.depth = node_id, samples, hist, depth
-
-
-def grow_histogram_tree(codes, flat_codes, thresholds, g, h, *, n_bins, max_leaf_nodes,
-                        max_depth, min_samples_leaf, l2, learning_rate):
-    """Grow one regression tree on gradients g (n,) and hessians h (n,) or None.
-
-    Best-first: a heap holds the splittable leaves by gain; the best is split until
-    `max_leaf_nodes` leaves exist or no split gains. Returns a `Tree` whose thresholds are
-    real values (x <= threshold goes left, the same rows as bin <= bin), and the list of
-    (leaf id, rows) for updating the training predictions.
-    """
-    nodes = {"left": [], "right": [], "feature": [], "threshold": [], "sums": []}
-    n_rows = 1 if h is None else 2
-
-    def empty_histograms(k):
-        return (np.empty((k, n_rows, len(codes), n_bins)),
-                np.empty((k, len(codes), n_bins), dtype=np.intp))
-
-    def new_node(samples, sums, counts, depth):
-        nodes["left"].append(LEAF)
-        nodes["right"].append(LEAF)
-        nodes["feature"].append(UNDEFINED)
-        nodes["threshold"].append(float(UNDEFINED))
-        nodes["sums"].append(_totals(sums, counts))
-        return _Node(len(nodes["feature"]) - 1, samples, (sums, counts), depth)
-
-    heap, leaves = [], []
-
-    def consider(new_nodes, sums, counts):
-        """Search the splits of new nodes (their histograms stacked in sums, counts); push
-        the splittable ones on the heap, retire the rest as leaves."""
-        searched = [i for i, node in enumerate(new_nodes)
-                    if (max_depth is None or node.depth < max_depth)
-                    and nodes["sums"][node.id][2] >= 2 * min_samples_leaf
-                    and nodes["sums"][node.id][1] >= 2 * MIN_HESSIAN_TO_SPLIT]
-        found = {}
-        if searched:
-            if len(searched) < len(new_nodes):
-                sums, counts = sums[searched], counts[searched]
-            splits = _best_splits(sums, counts,
-                                  [nodes["sums"][new_nodes[i].id] for i in searched], l2,
-                                  min_samples_leaf)
-            found = dict(zip(searched, splits))
-        for i, node in enumerate(new_nodes):
-            gain, feature, bin_ = found.get(i, (-np.inf, 0, 0))
-            if gain > 0:
-                heapq.heappush(heap, (-gain, node.id, node, feature, bin_))
-            else:
-                node.hist = None
-                leaves.append(node)
-
-    samples = np.arange(codes.shape[1])
-    sums, counts = empty_histograms(1)
-    _histogram(codes, flat_codes, samples, g, h, sums[0], counts[0])
-    consider([new_node(samples, sums[0], counts[0], 0)], sums, counts)
-    while heap and len(heap) + len(leaves) < max_leaf_nodes:
-        _, _, node, feature, bin_ = heapq.heappop(heap)
-        goes_left = codes[feature, node.samples] <= bin_
-        pair = (node.samples[goes_left], node.samples[~goes_left])
-        # Count the smaller child; the larger is the parent minus it.
-        small = 0 if len(pair[0]) <= len(pair[1]) else 1
-        sums, counts = empty_histograms(2)
-        _histogram(codes, flat_codes, pair[small], g, h, sums[small], counts[small])
-        parent_sums, parent_counts = node.hist
-        np.subtract(parent_sums, sums[small], out=sums[1 - small])
-        np.subtract(parent_counts, counts[small], out=counts[1 - small])
-        nodes["feature"][node.id] = feature
-        nodes["threshold"][node.id] = thresholds[feature][bin_]
-        children = [new_node(pair[i], sums[i], counts[i], node.depth + 1) for i in (0, 1)]
-        nodes["left"][node.id], nodes["right"][node.id] = children[0].id, children[1].id
-        node.hist = None
-        consider(children, sums, counts)
-    leaves.extend(entry[2] for entry in heap)
-
-    sums = np.array(nodes["sums"])                         # (n_nodes, 3)
-    value = -learning_rate * sums[:, 0] / (sums[:, 1] + l2 + _EPS)
-    tree = Tree(np.array(nodes["left"]), np.array(nodes["right"]),
-                np.array(nodes["feature"]), np.array(nodes["threshold"]),
-                value=value[:, None, None], impurity=np.zeros(len(sums)),
-                n_node_samples=sums[:, 2].astype(np.intp), weighted_n_node_samples=sums[:, 1])
-    tree.n_features = len(codes)
-    return tree, [(leaf.id, leaf.samples) for leaf in leaves]
 
 
 # ---------------------------------------------------------------- the boosting loop
@@ -344,16 +171,16 @@ class BaseHistGradientBoosting(BaseEstimator):
             X, X_val, y, y_val = X[train], X[val], y[train], y[val]
             weight, w_val = weight[train], weight[val]
         self._bin_thresholds = find_bin_thresholds(X, self.max_bins, rng)
-        codes = apply_bins(X, self._bin_thresholds)
-        flat_codes = codes.T + np.arange(len(codes)) * self.max_bins   # (n, n_features)
+        data = BinnedData(apply_bins(X, self._bin_thresholds), self.max_bins)
         self._baseline_prediction = loss.baseline(y, weight)
         raw = np.repeat(self._baseline_prediction[:, None], len(X), axis=1)
         unweighted = bool(np.all(weight == 1))
-        grow = dict(n_bins=self.max_bins, max_leaf_nodes=self.max_leaf_nodes or len(X),
-                    max_depth=self.max_depth, min_samples_leaf=self.min_samples_leaf,
-                    l2=self.l2_regularization, learning_rate=self.learning_rate)
+        grow = dict(max_leaf_nodes=self.max_leaf_nodes or len(X), max_depth=self.max_depth,
+                    min_samples_leaf=self.min_samples_leaf, l2=self.l2_regularization,
+                    learning_rate=self.learning_rate)
         self._predictors, self.train_score_, self.validation_score_ = [], [], []
         if early:
+            columns_val = np.ascontiguousarray(X_val.T)     # (n_features, n_val)
             raw_val = np.repeat(self._baseline_prediction[:, None], len(X_val), axis=1)
             self.train_score_.append(-loss.loss(y, raw, weight))
             self.validation_score_.append(-loss.loss(y_val, raw_val, w_val))
@@ -363,16 +190,15 @@ class BaseHistGradientBoosting(BaseEstimator):
                 g, h = g * weight, (np.ones_like(g) if h is None else h) * weight
             trees = []
             for k in range(n_trees):
-                tree, leaves = grow_histogram_tree(
-                    codes, flat_codes, self._bin_thresholds, g[k], None if h is None else h[k],
-                    **grow)
-                for leaf, rows in leaves:
-                    raw[k, rows] += tree.value[leaf, 0, 0]
+                tree, leaves = grow_tree(data, g[k], None if h is None else h[k],
+                                         self._bin_thresholds, **grow)
+                # The training rows' leaves are known from growing: no need to predict.
+                add_leaf_values(raw[k], tree, leaves)
                 trees.append(tree)
             self._predictors.append(trees)
             if early:
                 for k, tree in enumerate(trees):
-                    raw_val[k] += tree.value[tree.apply(X_val), 0, 0]
+                    add_leaf_values(raw_val[k], tree, leaf_rows(tree, columns_val))
                 self.train_score_.append(-loss.loss(y, raw, weight))
                 self.validation_score_.append(-loss.loss(y_val, raw_val, w_val))
                 if _should_stop(self.validation_score_, self.n_iter_no_change, self.tol):
@@ -389,9 +215,10 @@ class BaseHistGradientBoosting(BaseEstimator):
         X = check_array(X, estimator=self)
         check_n_features(self, X, reset=False)
         raw = np.repeat(self._baseline_prediction[:, None], len(X), axis=1)
+        columns = np.ascontiguousarray(X.T)                 # (n_features, n_samples)
         for trees in self._predictors:
             for k, tree in enumerate(trees):
-                raw[k] += tree.value[tree.apply(X), 0, 0]
+                add_leaf_values(raw[k], tree, leaf_rows(tree, columns))
         return raw
 
 

@@ -207,6 +207,89 @@ def test_single_class_is_rejected():
         GradientBoostingClassifier().fit(X, np.zeros(60))
 
 
+# ------------------------------------------------------------------ histogram tree internals
+# The fast paths of descent.learn._hist_tree against direct, loop-by-feature references.
+
+def reference_histogram(codes, rows, weights, n_bins):
+    """(n_features, n_bins) cumulative sums of `weights` over `rows`, feature by feature."""
+    return np.array([np.bincount(column[rows], weights[rows], n_bins).cumsum()
+                     for column in codes])
+
+
+@pytest.mark.parametrize("n_features", [4, 300])      # 300 * 255 bins overflow uint16 codes
+@pytest.mark.parametrize("constant_hessian", [True, False])
+@pytest.mark.parametrize("per_feature", [True, False])
+def test_histograms_match_a_direct_count(monkeypatch, n_features, constant_hessian,
+                                         per_feature):
+    from descent.learn import _hist_tree
+    rng = np.random.default_rng(0)
+    n, n_bins = 500, 255
+    codes = rng.integers(0, n_bins, (n_features, n)).astype(np.uint8)
+    data = _hist_tree.BinnedData(codes, n_bins)
+    g, h = rng.normal(size=n), rng.uniform(0.1, 0.3, n)
+    h_or_none = None if constant_hessian else h
+    rows = np.sort(rng.choice(n, 123, replace=False))
+    monkeypatch.setattr(_hist_tree, "_PER_FEATURE_ROWS", 1 if per_feature else 10**9)
+    n_planes = 2 if constant_hessian else 3
+    stats = np.empty((n_planes,) + data.shape)
+    _hist_tree.fill_histogram(data, rows, g, h_or_none, stats)
+    root = np.empty_like(stats)
+    _hist_tree.root_histogram(data, g, h_or_none, root)
+    padding = np.zeros((n_features, data.shape[1] - n_bins))
+    for got, chosen in [(stats, rows), (root, np.arange(n))]:
+        for plane, weights in zip(got, [g, np.ones(n) if constant_hessian else h, np.ones(n)]):
+            expected = reference_histogram(codes, chosen, weights, n_bins)
+            expected = np.hstack([expected, padding + expected[:, -1:]])   # empty padding
+            np.testing.assert_allclose(plane, expected, rtol=1e-12, atol=1e-9)
+
+
+@pytest.mark.parametrize("l2", [0.0, 1.5])
+@pytest.mark.parametrize("check_hessian", [True, False])
+def test_best_split_maximizes_the_gain_formula(l2, check_hessian):
+    """best_splits' one-division form picks the split of largest
+    G_L²/(H_L+λ) + G_R²/(H_R+λ) - G²/(H+λ) among the valid ones, computed directly."""
+    from descent.learn._hist_tree import MIN_HESSIAN_TO_SPLIT, best_splits
+    rng = np.random.default_rng(1)
+    n_features, n_bins, n_rows, min_samples_leaf = 6, 40, 150, 5
+    g, h, counts = [], [], []
+    for node in range(2):                                   # two sibling nodes
+        codes = rng.integers(0, n_bins, (n_features, n_rows))
+        g_rows = rng.normal(size=n_rows) + codes[node]      # a feature worth splitting on
+        h_rows = rng.uniform(0, 0.25, n_rows)
+        h_rows[codes[2] < 10] = 1e-6                        # splits failing the hessian floor
+        every_row = np.arange(n_rows)
+        g.append(reference_histogram(codes, every_row, g_rows, n_bins))
+        h.append(reference_histogram(codes, every_row, h_rows, n_bins))
+        counts.append(reference_histogram(codes, every_row, np.ones(n_rows), n_bins))
+    g, h, counts = np.array(g), np.array(h), np.array(counts).astype(np.intp)
+    splits = best_splits(np.stack([g, h, counts], axis=1), l2, min_samples_leaf,
+                         check_hessian)
+    for node, (gain, feature, bin_) in enumerate(splits):
+        G, H, N = g[node, 0, -1], h[node, 0, -1], counts[node, 0, -1]
+        gl, hl, nl = g[node], h[node], counts[node]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            direct = gl ** 2 / (hl + l2) + (G - gl) ** 2 / (H - hl + l2) - G ** 2 / (H + l2)
+        valid = (nl >= min_samples_leaf) & (nl <= N - min_samples_leaf)
+        if check_hessian:
+            valid &= (hl >= MIN_HESSIAN_TO_SPLIT) & (hl <= H - MIN_HESSIAN_TO_SPLIT)
+        direct[~valid] = -np.inf
+        assert valid[feature, bin_]
+        np.testing.assert_allclose(gain, direct.max(), rtol=1e-9)
+        np.testing.assert_allclose(direct[feature, bin_], direct.max(), rtol=1e-9)
+
+
+def test_leaf_rows_agree_with_tree_apply():
+    from descent.learn._hist_tree import leaf_rows
+    X, y = make_regression(400, 6, random_state=0)
+    model = GradientBoostingRegressor(max_iter=3, max_leaf_nodes=12).fit(X, y)
+    columns = np.ascontiguousarray(X.T)
+    for tree in [trees[0] for trees in model._predictors]:
+        leaf = np.empty(len(X), dtype=int)
+        for node, rows in leaf_rows(tree, columns):
+            leaf[rows] = node
+        np.testing.assert_array_equal(leaf, tree.apply(X))
+
+
 # ------------------------------------------------------------------ AdaBoost (SAMME)
 # Decision stumps have no ties on float32-representable continuous data, so every round
 # is the same as scikit-learn's: the same learners, votes, errors and probabilities.
