@@ -49,6 +49,11 @@ TASKS = {
                           gamma=0.99, target_update_interval=10, train_freq=256, gradient_steps=128,
                           exploration_fraction=0.16, exploration_final_eps=0.04, hidden_sizes=(256, 256),
                           anneal_lr=True), 500),
+    # the same with 64-unit layers, where the framework's cost per op, not BLAS, sets the pace
+    "cartpole-dqn-64": ("DQN", "CartPole-v1", 50_000,
+                        dict(learning_rate=2.3e-3, batch_size=64, buffer_size=100_000, learning_starts=1000,
+                             gamma=0.99, target_update_interval=10, train_freq=256, gradient_steps=128,
+                             exploration_fraction=0.16, exploration_final_eps=0.04, hidden_sizes=(64, 64)), 500),
     "acrobot-dqn": ("DQN", "Acrobot-v1", 100_000,
                     dict(learning_rate=6.3e-4, batch_size=128, buffer_size=50_000, learning_starts=0, gamma=0.99,
                          target_update_interval=250, train_freq=4, gradient_steps=4, exploration_fraction=0.12,

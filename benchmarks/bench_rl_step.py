@@ -56,7 +56,7 @@ class NumpyDQN:
     def __init__(self, sizes, data, seed=0):
         self.rng = np.random.default_rng(seed)
         self.data = data
-        self.layers = [[self.rng.uniform(-1, 1, (o, i)).astype(np.float32) / np.sqrt(i), np.zeros(o, np.float32)]
+        self.layers = [[(self.rng.uniform(-1, 1, (o, i)) / np.sqrt(i)).astype(np.float32), np.zeros(o, np.float32)]
                        for i, o in zip(sizes[:-1], sizes[1:])]
         self.target = [[w.copy(), b.copy()] for w, b in self.layers]
         self.moments = [[np.zeros_like(p) for p in layer * 2] for layer in self.layers]  # m_w, m_b, v_w, v_b
@@ -74,12 +74,12 @@ class NumpyDQN:
 
     def step(self):
         obs, actions, rewards, next_obs, terminated = (a[self.rng.integers(0, len(a), BATCH)] for a in self.data)
-        y = rewards + GAMMA * (1 - terminated) * self.forward(self.target, next_obs).max(axis=1)
+        y = rewards + np.float32(GAMMA) * ~terminated * self.forward(self.target, next_obs).max(axis=1)
         inputs = []
         q = self.forward(self.layers, obs, inputs)
         rows = np.arange(BATCH)
         g = np.zeros_like(q)
-        g[rows, actions] = np.clip(q[rows, actions] - y, -1, 1) / BATCH     # Huber's derivative
+        g[rows, actions] = np.clip(q[rows, actions] - y, -1, 1) / np.float32(BATCH)  # Huber's derivative
         grads = []
         for j in range(len(self.layers) - 1, -1, -1):
             x = inputs[j]
