@@ -3,6 +3,8 @@
 Everything above this layer asks here for its arrays and its randomness, so that the
 choice of NumPy (or CuPy, where asked) and of float32 / float64 is made in one place.
 """
+import os
+
 import numpy as np
 
 xp = np  # the array module; NumPy by default
@@ -22,6 +24,38 @@ def set_default_dtype(dtype):
     if dtype not in (np.float32, np.float64):
         raise TypeError(f"set_default_dtype: only float32 and float64 are supported, got {dtype}")
     _default_dtype = dtype
+
+
+_num_threads = None  # None: read from the environment on first use
+
+
+def get_num_threads():
+    """How many threads descent's own array loops may use (im2col, col2im, pooling).
+
+    BLAS picks its own threads; this is the same count, for the loops NumPy runs on
+    one core: `set_num_threads`, else OMP_NUM_THREADS, else the CPUs this process may
+    run on. 1 means every loop runs on the calling thread.
+    """
+    global _num_threads
+    if _num_threads is None:
+        setting = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
+        _num_threads = int(setting) if setting.isdigit() and int(setting) > 0 else _cpu_count()
+    return _num_threads
+
+
+def set_num_threads(n):
+    """Let descent's own array loops use `n` threads (as `torch.set_num_threads`); BLAS is not changed."""
+    global _num_threads
+    if not isinstance(n, int) or n < 1:
+        raise ValueError(f"set_num_threads: the number of threads must be a positive int, got {n!r}")
+    _num_threads = n
+
+
+def _cpu_count():
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
 
 
 class Generator:

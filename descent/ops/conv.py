@@ -5,6 +5,7 @@ the input out as a column, and one BLAS matmul with the weight, seen as a
 (C_out, C_in·kH·kW) matrix, gives all outputs at once (Chellapilla et al., "High
 performance convolutional neural networks for document processing", 2006). Columns
 are strided views of the padded input (`as_strided`), so building them is one copy.
+The copies and slice-adds live in `_windows`, which splits them over threads.
 
 Three primitives close under differentiation, each VJP written with the others:
 
@@ -15,96 +16,22 @@ Three primitives close under differentiation, each VJP written with the others:
 Since <A_w x, g> = <x, A_wᵀ g> = <w, conv2d_weight_grad(x, g)>, the derivative of each
 one in each argument is one of the three, which is what lets second derivatives work.
 conv1d is conv2d over a height of 1; conv_transpose2d is conv2d_input_grad.
+conv2d also adds the bias, while it writes its output, and keeps its im2col columns
+for the weight's gradient (`primitive(..., saves=True)`): they are the x of
+conv2d_weight_grad, already laid out.
 
 Internally stride and dilation are pairs and padding is ((top, bottom), (left, right)),
 so 'same' padding with an even kernel can be asymmetric, as in PyTorch.
 """
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
+from descent.ops._parallel import over_batch
+from descent.ops._windows import (col2im, col2im_wide, gather_from_tiles, im2col, im2col_matrix, max_of_tiles,
+                                  offset_slices, output_size, pad, scatter_to_tiles)
 from descent.ops.elementwise import add, mul
 from descent.ops.linalg import matmul
 from descent.ops.primitive import primitive, shape_of
 from descent.ops.shape import reshape
-
-
-# --- im2col and its adjoint --------------------------------------------------------------
-def _output_size(size, kernel, stride, padding, dilation):
-    """floor((size + pads - dilation·(kernel - 1) - 1) / stride) + 1, the convolution arithmetic."""
-    return (size + padding[0] + padding[1] - dilation * (kernel - 1) - 1) // stride + 1
-
-
-def _pad(x, padding, value=0):
-    (top, bottom), (left, right) = padding
-    if top == bottom == left == right == 0:
-        return x
-    return np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)), constant_values=value)
-
-
-def _windows(xp, kernel, stride, dilation, out_hw):
-    """The (N, C, kH, kW, Ho, Wo) view of every receptive field of the padded input `xp`; no copy."""
-    (kh, kw), (sh, sw), (dh, dw), (ho, wo) = kernel, stride, dilation, out_hw
-    n, c = xp.shape[:2]
-    s_n, s_c, s_h, s_w = xp.strides
-    return as_strided(xp, (n, c, kh, kw, ho, wo), (s_n, s_c, s_h * dh, s_w * dw, s_h * sh, s_w * sw),
-                      writeable=False)
-
-
-def _offset_slices(kernel, stride, dilation, out_hw):
-    """For each kernel offset (p, q): the slices of the padded input that it touches."""
-    (kh, kw), (sh, sw), (dh, dw), (ho, wo) = kernel, stride, dilation, out_hw
-    for p in range(kh):
-        for q in range(kw):
-            yield (slice(p * dh, p * dh + sh * (ho - 1) + 1, sh),
-                   slice(q * dw, q * dw + sw * (wo - 1) + 1, sw))
-
-
-def _im2col(x, kernel, stride, padding, dilation, groups):
-    """Columns of shape (N, groups, C/groups·kH·kW, Ho·Wo): one copy of the windows."""
-    xp = _pad(x, padding)
-    out_hw = tuple(_output_size(x.shape[2 + i], kernel[i], stride[i], padding[i], dilation[i])
-                   for i in range(2))
-    windows = _windows(xp, kernel, stride, dilation, out_hw)
-    return windows.reshape(x.shape[0], groups, -1, out_hw[0] * out_hw[1]), out_hw
-
-
-def _col2im(cols, x_shape, kernel, stride, padding, dilation):
-    """The adjoint of im2col: add each column back where it was read from.
-
-    `cols` has shape (N, C, kH, kW, Ho, Wo). One strided slice-add per kernel offset.
-    """
-    n, c, h, w = x_shape
-    (top, bottom), (left, right) = padding
-    xp = np.zeros((n, c, h + top + bottom, w + left + right), dtype=cols.dtype)
-    offsets = _offset_slices(kernel, stride, dilation, cols.shape[4:])
-    for (p, q), (rows, columns) in zip(np.ndindex(*kernel), offsets):
-        xp[:, :, rows, columns] += cols[:, :, p, q]
-    return xp[:, :, top:top + h, left:left + w]
-
-
-def _col2im_wide(cols, x_shape, kernel, stride, padding, dilation):
-    """_col2im for a column stride of 1, with cols (N, C, kH, kW, Ho, Wp) zero beyond Wo.
-
-    Output row i at offset (p, q) then covers Wp consecutive values of the flattened
-    padded plane, so each slice-add runs over long contiguous stretches instead of
-    rows of Wo. The zero columns spill into the next row (or a slack at the plane's
-    end) and add nothing.
-    """
-    n, c, h, w = x_shape
-    (top, bottom), (left, right) = padding
-    hp, wp = h + top + bottom, w + left + right
-    ho = cols.shape[4]
-    plane = hp * wp + dilation[1] * (kernel[1] - 1)
-    buffer = np.zeros((n, c, plane), dtype=cols.dtype)
-    flat, item = buffer.reshape(-1), buffer.itemsize
-    strides = (c * plane * item, plane * item, stride[0] * wp * item, item)
-    for p, q in np.ndindex(*kernel):
-        start = p * dilation[0] * wp + q * dilation[1]
-        flat_view = as_strided(flat[start:], (n, c, ho, wp), strides)
-        flat_view += cols[:, :, p, q]
-    xp = buffer[:, :, :hp * wp].reshape(n, c, hp, wp)
-    return xp[:, :, top:top + h, left:left + w]
-
 
 def _by_group(a, groups):
     """(N, C, H, W) as (N, groups, C/groups, H·W)."""
@@ -115,7 +42,7 @@ def _by_group(a, groups):
 # Two ways to lay out the matrix products, chosen by size:
 # - small weights (the first layer: few input channels): one batched matmul over (sample, group),
 #   each (C_out/groups, K) @ (K, Ho·Wo) with K = C/groups·kH·kW, whose result is already in
-#   (N, C_out, Ho, Wo) order;
+#   (N, C_out, Ho, Wo) order; the samples are split over the threads;
 # - larger weights, groups = 1: one matrix product over all samples at once, (C_out, K) @ (K, N·Ho·Wo).
 #   NumPy runs a batched matmul as many small single-threaded products, so only this one uses
 #   every BLAS thread; it costs a transpose of the output, which pays off once K·C_out is large.
@@ -126,62 +53,102 @@ def _one_product(w_shape, groups):
     return groups == 1 and w_shape[0] * w_shape[1] * w_shape[2] * w_shape[3] >= ONE_PRODUCT_MIN_WEIGHTS
 
 
-def _im2col_matrix(x, kernel, stride, padding, dilation):
-    """Columns as one (C·kH·kW, N·Ho·Wo) matrix: every receptive field of every sample. One copy."""
-    xp = _pad(x, padding)
-    out_hw = tuple(_output_size(x.shape[2 + i], kernel[i], stride[i], padding[i], dilation[i])
-                   for i in range(2))
-    windows = _windows(xp, kernel, stride, dilation, out_hw)  # (N, C, kH, kW, Ho, Wo)
-    return windows.transpose(1, 2, 3, 0, 4, 5).reshape(-1, x.shape[0] * out_hw[0] * out_hw[1]), out_hw
+def _swap_first_axes(a, bias=None):
+    """a of shape (A, B, ...) as a new contiguous (B, A, ...) array, plus `bias` (A,) if given:
+    one pass, over blocks of B."""
+    out = np.empty((a.shape[1], a.shape[0]) + a.shape[2:],
+                   dtype=a.dtype if bias is None else np.result_type(a, bias))
+    swapped = a.swapaxes(0, 1)
+    if bias is not None:
+        bias = bias.reshape((-1,) + (1,) * (a.ndim - 2))
+
+    def block(start, stop):
+        if bias is None:
+            np.copyto(out[start:stop], swapped[start:stop])
+        else:
+            np.add(swapped[start:stop], bias, out=out[start:stop])
+    over_batch(block, out.shape[0], out.size)
+    return out
 
 
-def _channels_first(g):
-    """(N, C, H, W) as a (C, N·H·W) matrix (one copy)."""
-    return g.transpose(1, 0, 2, 3).reshape(g.shape[1], -1)
-
-
-def _conv2d(x, w, stride, padding, dilation, groups):
+def _conv2d(x, w, b=None, *, saving, stride, padding, dilation, groups):
+    """(y, columns): y = conv(x, w) + b, and the im2col columns of x, kept for w's gradient."""
+    c_out, kernel = w.shape[0], w.shape[2:]
     if _one_product(w.shape, groups):
-        cols, out_hw = _im2col_matrix(x, w.shape[2:], stride, padding, dilation)
-        y = (w.reshape(w.shape[0], -1) @ cols).reshape((w.shape[0], x.shape[0]) + out_hw)
-        return np.ascontiguousarray(y.transpose(1, 0, 2, 3))
-    cols, out_hw = _im2col(x, w.shape[2:], stride, padding, dilation, groups)
-    y = np.matmul(w.reshape(groups, w.shape[0] // groups, -1), cols)  # (N, groups, C_out/groups, Ho·Wo)
-    return y.reshape((x.shape[0], w.shape[0]) + out_hw)
+        cols, out_hw = im2col_matrix(x, kernel, stride, padding, dilation)  # (K, N·Ho·Wo)
+        y = w.reshape(c_out, -1) @ cols
+        y = _swap_first_axes(y.reshape(c_out, x.shape[0], -1), b)  # (N, C_out, Ho·Wo)
+        return y.reshape(y.shape[:2] + out_hw), cols if saving else None
+    cols, out_hw = im2col(x, kernel, stride, padding, dilation, groups)  # (N, groups, K, Ho·Wo)
+    weights = w.reshape(groups, c_out // groups, -1)
+    y = np.empty((x.shape[0], groups, c_out // groups, cols.shape[3]),
+                 dtype=np.result_type(x, w) if b is None else np.result_type(x, w, b))
+
+    def block(start, stop):
+        np.matmul(weights, cols[start:stop], out=y[start:stop])
+        if b is not None:
+            y[start:stop] += b.reshape(groups, -1, 1)
+    over_batch(block, x.shape[0], y.size + cols.size)
+    return y.reshape((x.shape[0], c_out) + out_hw), cols if saving else None
 
 
 def _conv2d_input_grad(g, w, x_shape, stride, padding, dilation, groups):
     c_out, _, kh, kw = w.shape
     wide = stride[1] == 1
-    if wide:  # give g the padded width, zeros beyond Wo, for the contiguous slice-adds of _col2im_wide
-        g = np.pad(g, ((0, 0), (0, 0), (0, 0), (0, x_shape[3] + sum(padding[1]) - g.shape[3])))
-    col2im = _col2im_wide if wide else _col2im
+    # With a column stride of 1, g gets the padded width, zeros beyond Wo, for the
+    # contiguous slice-adds of col2im_wide.
+    width = x_shape[3] + sum(padding[1]) if wide else g.shape[3]
+    add_back = col2im_wide if wide else col2im
     if _one_product(w.shape, groups):
-        cols = w.reshape(c_out, -1).T @ _channels_first(g)  # (C·kH·kW, N·Ho·Wo)
-        cols = cols.reshape((x_shape[1], kh, kw, x_shape[0]) + g.shape[2:]).transpose(0, 3, 1, 2, 4, 5)
+        g_cf = _channels_first(g, width)  # (C_out, N, Ho, width)
+        cols = w.reshape(c_out, -1).T @ g_cf.reshape(c_out, -1)  # (C·kH·kW, N·Ho·width)
+        cols = cols.reshape((x_shape[1], kh, kw, x_shape[0]) + g_cf.shape[2:]).transpose(0, 3, 1, 2, 4, 5)
         # Summed channel-first, (C, N, H, W), where each offset's block is contiguous; one transpose back.
-        dx = col2im(cols, (x_shape[1], x_shape[0]) + x_shape[2:], (kh, kw), stride, padding, dilation)
-        return np.ascontiguousarray(dx.transpose(1, 0, 2, 3))
+        dx = add_back(cols, (x_shape[1], x_shape[0]) + x_shape[2:], (kh, kw), stride, padding, dilation)
+        return _swap_first_axes(dx)
+    if wide:
+        g = np.pad(g, ((0, 0), (0, 0), (0, 0), (0, width - g.shape[3])))
     w_t = w.reshape(groups, c_out // groups, -1).transpose(0, 2, 1)
-    cols = np.matmul(w_t, _by_group(g, groups))  # (N, groups, C/groups·kH·kW, Ho·W)
+    cols = np.matmul(w_t, _by_group(g, groups))  # (N, groups, C/groups·kH·kW, Ho·width)
     cols = cols.reshape(x_shape[:2] + (kh, kw) + g.shape[2:])
-    return col2im(cols, x_shape, (kh, kw), stride, padding, dilation)
+    return add_back(cols, x_shape, (kh, kw), stride, padding, dilation)
 
 
-def _conv2d_weight_grad(x, g, w_shape, stride, padding, dilation, groups):
-    if _one_product(w_shape, groups):
-        cols, _ = _im2col_matrix(x, w_shape[2:], stride, padding, dilation)
-        return (_channels_first(g) @ cols.T).reshape(w_shape)
-    cols, _ = _im2col(x, w_shape[2:], stride, padding, dilation, groups)
-    per_sample = np.matmul(_by_group(g, groups), cols.transpose(0, 1, 3, 2))  # (N, groups, C_out/groups, K)
-    return per_sample.sum(axis=0).reshape(w_shape)
+def _channels_first(g, width=None):
+    """(N, C, H, W) as a new (C, N, H, width) array, zeros in the columns beyond W."""
+    n, c, h, w = g.shape
+    width = width or w
+    # Zeros first, in one contiguous pass: filling only the few columns beyond W is slower.
+    out = (np.zeros if width > w else np.empty)((c, n, h, width), dtype=g.dtype)
+
+    def block(start, stop):
+        np.copyto(out[:, start:stop, :, :w], g[start:stop].transpose(1, 0, 2, 3))
+    over_batch(block, n, out.size)
+    return out
+
+
+def _conv2d_weight_grad(x, g, w_shape, stride, padding, dilation, groups, cols=None):
+    """dw; `cols` are x's im2col columns when conv2d's forward kept them."""
+    kernel = w_shape[2:]
+    if (cols.ndim == 2) if cols is not None else _one_product(w_shape, groups):
+        if cols is None:
+            cols, _ = im2col_matrix(x, kernel, stride, padding, dilation)
+        return (_channels_first(g).reshape(w_shape[0], -1) @ cols.T).reshape(w_shape)
+    if cols is None:
+        cols, _ = im2col(x, kernel, stride, padding, dilation, groups)
+    g = _by_group(g, groups)
+
+    def block(start, stop):  # (groups, C_out/groups, K), summed over this block's samples
+        return np.matmul(g[start:stop], cols[start:stop].transpose(0, 1, 3, 2)).sum(axis=0)
+    return sum(over_batch(block, x.shape[0], g.size + cols.size)).reshape(w_shape)
 
 
 conv2d_op = primitive(
     _conv2d,
-    lambda g, ans, x, w, **p: conv2d_input_grad(g, w, x_shape=x.shape, **p),
-    lambda g, ans, x, w, **p: conv2d_weight_grad(x, g, w_shape=w.shape, **p),
-    name="conv2d")
+    lambda g, ans, x, w, b=None, saved=None, **p: conv2d_input_grad(g, w, x_shape=x.shape, **p),
+    lambda g, ans, x, w, b=None, saved=None, **p: conv2d_weight_grad(x, g, w_shape=w.shape, cols=saved, **p),
+    lambda g, ans, x, w, b, saved=None, **p: g.sum(axis=(0, 2, 3)),
+    name="conv2d", saves=True)
 
 conv2d_input_grad = primitive(
     _conv2d_input_grad,
@@ -191,8 +158,8 @@ conv2d_input_grad = primitive(
 
 conv2d_weight_grad = primitive(
     _conv2d_weight_grad,
-    lambda h, ans, x, g, w_shape, **p: conv2d_input_grad(g, h, x_shape=x.shape, **p),
-    lambda h, ans, x, g, w_shape, **p: conv2d_op(x, h, **p),
+    lambda h, ans, x, g, w_shape, cols=None, **p: conv2d_input_grad(g, h, x_shape=x.shape, **p),
+    lambda h, ans, x, g, w_shape, cols=None, **p: conv2d_op(x, h, **p),
     name="conv2d_weight_grad")
 
 
@@ -247,7 +214,7 @@ def _check_conv(op, x_shape, w_shape, groups, spatial, layout):
 
 
 def _check_output(op, x_hw, kernel, stride, padding, dilation):
-    out = tuple(_output_size(x_hw[i], kernel[i], stride[i], padding[i], dilation[i]) for i in range(2))
+    out = tuple(output_size(x_hw[i], kernel[i], stride[i], padding[i], dilation[i]) for i in range(2))
     if min(out) < 1:
         padded = tuple(x_hw[i] + sum(padding[i]) for i in range(2))
         span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
@@ -256,11 +223,15 @@ def _check_output(op, x_hw, kernel, stride, padding, dilation):
     return out
 
 
+def _check_bias(op, b, channels):
+    if shape_of(b) != (channels,):
+        raise ValueError(f"{op}: bias must have shape ({channels},), got {shape_of(b)}")
+
+
 def _add_bias(y, b, op):
     if b is None:
         return y
-    if shape_of(b) != (y.shape[1],):
-        raise ValueError(f"{op}: bias must have shape ({y.shape[1]},), got {shape_of(b)}")
+    _check_bias(op, b, y.shape[1])
     return add(y, reshape(b, (1, -1) + (1,) * (len(y.shape) - 2)))
 
 
@@ -290,8 +261,11 @@ def _conv(op, x, w, b, stride, padding, dilation, groups):
     _check_positive(op, stride=stride, dilation=dilation)
     padding = _conv_padding(padding, shape_of(w)[2:], stride, dilation, op)
     _check_output(op, shape_of(x)[2:], shape_of(w)[2:], stride, padding, dilation)
-    y = conv2d_op(x, w, stride=stride, padding=padding, dilation=dilation, groups=int(groups))
-    return _add_bias(y, b, op)
+    params = dict(stride=stride, padding=padding, dilation=dilation, groups=int(groups))
+    if b is None:
+        return conv2d_op(x, w, **params)
+    _check_bias(op, b, shape_of(w)[0])
+    return conv2d_op(x, w, b, **params)
 
 
 def conv1d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
@@ -365,17 +339,17 @@ def conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, dilati
 
 # --- pooling ---------------------------------------------------------------------------
 def _pool_out(x_shape, kernel, stride, padding, dilation):
-    return tuple(_output_size(x_shape[2 + i], kernel[i], stride[i], (padding[i], padding[i]), dilation[i])
+    return tuple(output_size(x_shape[2 + i], kernel[i], stride[i], (padding[i], padding[i]), dilation[i])
                  for i in range(2))
 
 
 def _padded(x, padding, value):
-    return _pad(x, ((padding[0], padding[0]), (padding[1], padding[1])), value)
+    return pad(x, ((padding[0], padding[0]), (padding[1], padding[1])), value)
 
 
 def _window_views(xp, kernel, stride, dilation, out_hw):
     """The (N, C, Ho, Wo) view of the padded input at each kernel offset, offsets in row-major order."""
-    for rows, columns in _offset_slices(kernel, stride, dilation, out_hw):
+    for rows, columns in offset_slices(kernel, stride, dilation, out_hw):
         yield xp[:, :, rows, columns]
 
 
@@ -392,7 +366,16 @@ def _spread(x_shape, padding, dtype, kernel, stride, dilation, out_hw, parts):
 # Max pooling: the value is the largest in each window; its gradient goes to the first
 # position holding it (as PyTorch). Routing g to those positions (scatter) and reading
 # at them (gather) are each other's adjoints, so the pair closes under differentiation.
-def _max_pool2d(x, kernel, stride, padding, dilation):
+# Which position won is piecewise constant in x: the forward keeps it (`winners`, for
+# disjoint windows) and the rules pass it on instead of comparing x again.
+def _max_pool2d(x, kernel, stride, padding, dilation, saving):
+    """(largest, winners): winners as in `_windows.max_of_tiles` for disjoint windows, else None."""
+    if saving and _tiles_the_input(x.shape, kernel, stride, padding, dilation):
+        return max_of_tiles(x, kernel)
+    return _largest(x, kernel, stride, padding, dilation), None
+
+
+def _largest(x, kernel, stride, padding, dilation):
     out_hw = _pool_out(x.shape, kernel, stride, padding, dilation)
     views = _window_views(_padded(x, padding, -np.inf), kernel, stride, dilation, out_hw)
     out = next(views).copy()
@@ -401,11 +384,16 @@ def _max_pool2d(x, kernel, stride, padding, dilation):
     return out
 
 
+def _tiles_the_input(x_shape, kernel, stride, padding, dilation):
+    """Whether the windows are disjoint tiles (stride = kernel, no padding or dilation): the common case."""
+    return tuple(stride) == tuple(kernel) and not any(padding) and tuple(dilation) == (1, 1)
+
+
 def _first_max_masks(x, kernel, stride, padding, dilation):
     """For each kernel offset, an (N, C, Ho, Wo) mask: 1 where that offset holds the first largest
     value of its window, 0 elsewhere. `free` marks windows whose maximum is not yet claimed."""
     out_hw = _pool_out(x.shape, kernel, stride, padding, dilation)
-    largest = _max_pool2d(x, kernel, stride, padding, dilation)
+    largest = _largest(x, kernel, stride, padding, dilation)
     free = np.ones(largest.shape, dtype=x.dtype)
     for view in _window_views(_padded(x, padding, -np.inf), kernel, stride, dilation, out_hw):
         hit = free * (view == largest)
@@ -413,59 +401,19 @@ def _first_max_masks(x, kernel, stride, padding, dilation):
         yield hit
 
 
-def _max_pool2d_scatter(g, x, kernel, stride, padding, dilation):
+def _max_pool2d_scatter(g, x, kernel, stride, padding, dilation, winners=None):
     if _tiles_the_input(x.shape, kernel, stride, padding, dilation):
-        return _scatter_to_tiles(g, x, kernel)
+        winners = max_of_tiles(x, kernel)[1] if winners is None else winners
+        return scatter_to_tiles(g, winners, x.shape, kernel)
     out_hw = _pool_out(x.shape, kernel, stride, padding, dilation)
     parts = (g * hit for hit in _first_max_masks(x, kernel, stride, padding, dilation))
     return _spread(x.shape, padding, g.dtype, kernel, stride, dilation, out_hw, parts)
 
 
-def _tiles_the_input(x_shape, kernel, stride, padding, dilation):
-    """Whether the windows are disjoint tiles (stride = kernel, no padding or dilation): the common case."""
-    return tuple(stride) == tuple(kernel) and not any(padding) and tuple(dilation) == (1, 1)
-
-
-def _scatter_to_tiles(g, x, kernel):
-    """_max_pool2d_scatter for disjoint windows: each window's gradient is written straight
-    into its own tile of the result, with boolean masks, and nothing is added twice."""
-    (kh, kw), (ho, wo) = kernel, g.shape[2:]
-    n, c = x.shape[:2]
-    tiles = x[:, :, :ho * kh, :wo * kw].reshape(n, c, ho, kh, wo, kw)
-    covered = (ho * kh, wo * kw) == x.shape[2:]
-    out = np.empty(x.shape, dtype=g.dtype) if covered else np.zeros(x.shape, dtype=g.dtype)
-    out_tiles = out[:, :, :ho * kh, :wo * kw].reshape(n, c, ho, kh, wo, kw)  # a view: ho*kh rows fit
-    if (kh, kw) == (2, 2):
-        winners = _first_max_of_four(*(tiles[:, :, :, p, :, q] for p in range(2) for q in range(2)))
-    else:
-        winners = _first_max_of_tiles(x, tiles, kernel)
-    for (p, q), hit in zip(np.ndindex(kh, kw), winners):
-        np.multiply(g, hit, out=out_tiles[:, :, :, p, :, q])
-    return out
-
-
-def _first_max_of_four(a, b, c, d):
-    """Masks of which of the four 2x2 positions (a b / c d) holds each window's first maximum.
-
-    Comparisons in row-major order pick the first on ties, as PyTorch does: the top row
-    wins a tie with the bottom one, and the left element a tie with the right one.
-    """
-    top = np.maximum(a, b) >= np.maximum(c, d)
-    left_top, left_bottom = a >= b, c >= d
-    return (top & left_top, top & ~left_top, ~top & left_bottom, ~top & ~left_bottom)
-
-
-def _first_max_of_tiles(x, tiles, kernel):
-    largest = _max_pool2d(x, kernel, kernel, (0, 0), (1, 1))
-    free = np.ones(largest.shape, dtype=bool)  # windows whose first maximum is not yet found
-    for p, q in np.ndindex(*kernel):
-        hit = tiles[:, :, :, p, :, q] == largest
-        hit &= free
-        free &= ~hit
-        yield hit
-
-
-def _max_pool2d_gather(h, x, kernel, stride, padding, dilation):
+def _max_pool2d_gather(h, x, kernel, stride, padding, dilation, winners=None):
+    if _tiles_the_input(x.shape, kernel, stride, padding, dilation):
+        winners = max_of_tiles(x, kernel)[1] if winners is None else winners
+        return gather_from_tiles(h, winners, kernel)
     out_hw = _pool_out(x.shape, kernel, stride, padding, dilation)
     views = _window_views(_padded(h, padding, 0), kernel, stride, dilation, out_hw)
     out = np.zeros(h.shape[:2] + out_hw, dtype=h.dtype)
@@ -475,7 +423,8 @@ def _max_pool2d_gather(h, x, kernel, stride, padding, dilation):
 
 
 max_pool2d_op = primitive(
-    _max_pool2d, lambda g, ans, x, **p: max_pool2d_scatter(g, x, **p), name="max_pool2d")
+    _max_pool2d, lambda g, ans, x, saved, **p: max_pool2d_scatter(g, x, winners=saved, **p),
+    name="max_pool2d", saves=True)
 max_pool2d_scatter = primitive(
     _max_pool2d_scatter, lambda h, ans, g, x, **p: max_pool2d_gather(h, x, **p), None,
     name="max_pool2d_scatter")

@@ -17,7 +17,7 @@ from descent.tensor import INPLACE_CHANGES, Tensor, _GradMode, share_version
 REGISTRY = {}  # name -> op, for every differentiable primitive
 
 
-def primitive(forward, *vjps, name=None, view=False):
+def primitive(forward, *vjps, name=None, view=False, saves=False):
     """Make `forward` (arrays -> array) an op with one VJP rule per positional argument.
 
     Parameters
@@ -28,18 +28,26 @@ def primitive(forward, *vjps, name=None, view=False):
     view : bool
         The result may share memory with the first argument (reshape, slicing), so
         it shares its counter of in-place changes.
+    saves : bool
+        `forward(*arrays, saving, **params)` returns (result, saved): something it
+        computed on the way that the rules would otherwise compute again (a
+        convolution's im2col columns, which element of each window was the largest).
+        `saving` tells it whether the op is being recorded, so that it can skip what
+        nothing will use. The rules get `saved` as a keyword argument; on plain arrays
+        the op returns the result alone. `saved` holds arrays, never Tensors, so a rule
+        must use it only where its derivative is not wanted (or is zero).
     """
     name = name or forward.__name__
 
     def op(*args, **params):
         for a in args:
             if isinstance(a, Tensor):
-                return apply(forward, vjps, name, args, params, view)
-        return forward(*args, **params)
+                return apply(forward, vjps, name, args, params, view, saves)
+        return forward(*args, saving=False, **params)[0] if saves else forward(*args, **params)
 
-    if len(vjps) == 1 and not view:
+    if len(vjps) == 1 and not view and not saves:
         op = _unary(forward, vjps[0], name, op)
-    elif len(vjps) == 2 and not view:
+    elif len(vjps) == 2 and not view and not saves:
         op = _binary(forward, vjps, name, op)
     op.__name__ = op.__qualname__ = name
     op.__doc__ = forward.__doc__
@@ -49,21 +57,23 @@ def primitive(forward, *vjps, name=None, view=False):
     return op
 
 
-def apply(forward, vjps, name, args, params, view=False):
+def apply(forward, vjps, name, args, params, view=False, saves=False):
     """Run `forward` on the arrays inside `args`; record the op if a gradient is wanted."""
     arrays = tuple([a.data if isinstance(a, Tensor) else a for a in args])
-    try:
-        out = forward(*arrays, **params)
-    except ValueError as e:
-        raise named(e, name) from None
-    if type(out) is not np.ndarray:
-        out = np.asarray(out)
-    node = None
+    edges = ()
     if _GradMode.enabled:
         edges = tuple([(a, rule) for a, rule in zip(args, vjps)
                        if rule is not None and isinstance(a, Tensor) and a.requires_grad])
-        if edges:
-            node = (args, arrays, edges, params or None, name, _versions(args))
+    try:
+        out = forward(*arrays, saving=bool(edges), **params) if saves else forward(*arrays, **params)
+    except ValueError as e:
+        raise named(e, name) from None
+    if saves:
+        out, saved = out
+        params = dict(params, saved=saved)
+    if type(out) is not np.ndarray:
+        out = np.asarray(out)
+    node = (args, arrays, edges, params or None, name, _versions(args)) if edges else None
     result = Tensor._make(out, node)
     if view and out.base is not None:
         share_version(result, args[0])
