@@ -19,19 +19,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import numpy as np  # noqa: E402
 from sklearn import linear_model as sl  # noqa: E402
-from sklearn.datasets import make_classification  # noqa: E402
 
-from common import best_times, fmt_time, print_table  # noqa: E402
+from common import best_times, classification_split, fmt_time, print_table  # noqa: E402
 from descent.learn.logistic import LogisticRegression  # noqa: E402
 
-
-
-def data(n, n_classes, seed=0):
-    X, y = make_classification(n_samples=n, n_features=20, n_informative=10, n_classes=n_classes,
-                               random_state=seed)
-    X = (X - X.mean(0)) / X.std(0)
-    cut = 3 * n // 4
-    return X[:cut], y[:cut], X[cut:], y[cut:]
 
 
 def main():
@@ -42,7 +33,7 @@ def main():
     rows = []
     for n in sizes:
         for n_classes, solver in [(2, "lbfgs"), (5, "lbfgs"), (2, "newton-cg"), (5, "newton-cg")]:
-            X, y, Xt, yt = data(n, n_classes)
+            X, y, Xt, yt = classification_split(n, n_classes)
             params = dict(C=1.0, tol=1e-4, max_iter=100, solver=solver)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")

@@ -20,19 +20,10 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np  # noqa: E402
 from sklearn import svm as sk_svm  # noqa: E402
-from sklearn.datasets import make_classification  # noqa: E402
 
-from common import best_times, fmt_time, print_table  # noqa: E402
+from common import best_times, classification_split, fmt_time, print_table  # noqa: E402
 from descent.learn.svm import SVC  # noqa: E402
 
-
-
-def data(n, n_classes, seed=0):
-    X, y = make_classification(n_samples=n, n_features=20, n_informative=10, n_classes=n_classes,
-                               random_state=seed)
-    X = (X - X.mean(0)) / X.std(0)
-    cut = 3 * n // 4
-    return X[:cut], y[:cut], X[cut:], y[cut:]
 
 
 def fit_predict(model, X, y, Xt):
@@ -49,7 +40,7 @@ def main():
     rows = []
     for n in (2_000, 10_000):
         for n_classes, kernel in cases:
-            X, y, Xt, yt = data(n, n_classes)
+            X, y, Xt, yt = classification_split(n, n_classes)
             params = dict(C=1.0, kernel=kernel, gamma="scale", tol=1e-3)
             t_ours, t_theirs, (ours, p_ours), (theirs, p_theirs) = best_times(
                 lambda: fit_predict(SVC(**params), X, y, Xt),
