@@ -342,14 +342,17 @@ class TruncatedSVD(TransformerMixin, BaseEstimator):
         return X @ self.components_
 
 
-def pairwise_kernel(X, Y, kernel, gamma, degree, coef0):
-    """Kernel matrix (n_x, n_y) for 'linear', 'poly', 'rbf', 'sigmoid' or 'cosine'."""
+def pairwise_kernel(X, Y, kernel, gamma, degree, coef0, Y_sq=None):
+    """Kernel matrix (n_x, n_y) for 'linear', 'poly', 'rbf', 'sigmoid' or 'cosine'.
+
+    Y_sq : (n_y,) optional ||y||² of Y's rows, which 'rbf' needs, for callers that keep them.
+    """
     if kernel == "linear":
         return X @ Y.T
     if kernel == "poly":
         return (gamma * (X @ Y.T) + coef0) ** degree
     if kernel == "rbf":
-        return np.exp(-gamma * squared_distances(X, Y))
+        return np.exp(-gamma * squared_distances(X, Y, Y_sq=Y_sq))
     if kernel == "sigmoid":
         return np.tanh(gamma * (X @ Y.T) + coef0)
     if kernel == "cosine":

@@ -46,15 +46,6 @@ def squared_distances(X, Y, X_sq=None, Y_sq=None):
     return D
 
 
-def euclidean_distances(X, Y):
-    """Euclidean distances, shape (n_x, n_y), computed in row blocks."""
-    Y_sq = squared_norms(Y)
-    out = np.empty((len(X), len(Y)))
-    for rows in row_blocks(len(X), len(Y)):
-        out[rows] = np.sqrt(squared_distances(X[rows], Y, Y_sq=Y_sq))
-    return out
-
-
 def _top_k(distances, k):
     """Column indices of the k smallest entries of each row, sorted by distance, (rows, k)."""
     if k < distances.shape[1]:

@@ -32,6 +32,8 @@ from ._smo import BLOCK_BYTES, couple_pairwise, cross_validated_decisions, fit_p
 from .base import (BaseEstimator, ClassifierMixin, ConvergenceWarning, _not_fitted_class, check_array,
                    check_classification_targets, check_is_fitted, check_n_features, check_random_state,
                    check_sample_weight, check_X_y, encode_labels)
+from .decomposition import pairwise_kernel
+from .neighbors import squared_norms
 
 KERNELS = ("linear", "poly", "rbf", "sigmoid", "precomputed")
 MIN_PROBABILITY = 1e-7  # LIBSVM's floor on the pairwise probabilities before coupling
@@ -53,16 +55,7 @@ class Kernel:
         """B_norms : (n_b,) optional ‖b‖², which rbf needs, when the caller keeps them."""
         if callable(self.kind):
             return np.asarray(self.kind(A, B), dtype=np.float64)
-        inner = A @ B.T
-        if self.kind == "linear":
-            return inner
-        if self.kind == "poly":
-            return (self.gamma * inner + self.coef0) ** self.degree
-        if self.kind == "sigmoid":
-            return np.tanh(self.gamma * inner + self.coef0)
-        B_norms = squared_norms(B) if B_norms is None else B_norms
-        squared = squared_norms(A)[:, None] + B_norms[None, :] - 2 * inner
-        return np.exp(-self.gamma * np.maximum(squared, 0.0))  # rounding can make ‖a − b‖² slightly negative
+        return pairwise_kernel(A, B, self.kind, self.gamma, self.degree, self.coef0, Y_sq=B_norms)
 
     def diagonal(self, A):
         """(n_a,) K(a, a) for each row, without forming the matrix."""
@@ -74,11 +67,6 @@ class Kernel:
         if self.kind == "sigmoid":
             return np.tanh(self.gamma * norms + self.coef0)
         return np.ones(len(A))  # rbf
-
-
-def squared_norms(A):
-    """(n,) ‖a‖² of each row of A (n, d)."""
-    return np.einsum("ij,ij->i", A, A)
 
 
 class KernelColumns:
