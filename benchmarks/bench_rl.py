@@ -79,11 +79,16 @@ TASKS = {
 
 
 class Stopwatch:
-    """Wall-clock and CPU seconds of a block. Both libraries run on one thread, so CPU time
-    is the fairer measure on a shared machine: it does not count time spent waiting for a core."""
+    """Wall-clock and CPU seconds spent inside `with` blocks, summed over its uses. Both
+    libraries run on one thread, so CPU time is the fairer measure on a shared machine: it
+    does not count time spent waiting for a core."""
+
+    def __init__(self):
+        self.wall = self.cpu = 0.0
 
     def __enter__(self):
-        self.wall, self.cpu = -time.perf_counter(), -time.process_time()
+        self.wall -= time.perf_counter()
+        self.cpu -= time.process_time()
         return self
 
     def __exit__(self, *exc):
@@ -107,18 +112,15 @@ class Probe:
     def __init__(self, env_id, target, every, episodes, seed):
         self.env_id, self.target, self.every, self.episodes, self.seed = env_id, target, every, episodes, seed
         self.next_check, self.reached_at, self.best = every, None, -np.inf
-        self.clock = Stopwatch()
-        self.clock.wall = self.clock.cpu = 0.0
+        self.clock = Stopwatch()  # evaluation time, to take off the training time
 
     def __call__(self, local_vars):
         agent = local_vars["self"]
         if self.reached_at is not None or agent.num_timesteps < self.next_check:
             return True
         self.next_check += self.every
-        with Stopwatch() as clock:
+        with self.clock:
             mean, _ = rl.evaluate(agent, self.env_id, n_episodes=self.episodes, seed=self.seed)
-        self.clock.wall += clock.wall
-        self.clock.cpu += clock.cpu
         self.best = max(self.best, mean)
         if mean >= self.target:
             self.reached_at = agent.num_timesteps

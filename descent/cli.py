@@ -194,12 +194,11 @@ def _train_agent(args, recipe):
 
 def _agent_class(name):
     from descent import rl
-    agent_class = getattr(rl, name, None) if name in rl.__all__ else None
-    if not (isinstance(agent_class, type) and issubclass(agent_class, rl.Agent)) or agent_class is rl.Agent:
-        agents = [n for n in rl.__all__ if isinstance(getattr(rl, n), type) and issubclass(getattr(rl, n), rl.Agent)
-                  and n != "Agent"]
+    agents = [n for n in rl.__all__ if n != "Agent" and isinstance(getattr(rl, n), type)
+              and issubclass(getattr(rl, n), rl.Agent)]
+    if name not in agents:
         raise ValueError(f"recipe: agent {name!r} is not an agent of descent.rl ({', '.join(agents)})")
-    return agent_class
+    return getattr(rl, name)
 
 
 def _bar_wanted(mode):

@@ -81,6 +81,11 @@ class Agent:
             raise ImportError("progress_bar=True needs tqdm: pip install descent[progress]") from error
         return tqdm(total=total_timesteps, desc=type(self).__name__, unit="step")
 
+    def _set_learning_rate(self, lr):
+        """Set the step size of every parameter group of `self.optimizer` (annealing)."""
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+
     @staticmethod
     def _stop(callback, local_vars):
         """True when the callback asks to stop (returns False)."""

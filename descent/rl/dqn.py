@@ -126,7 +126,7 @@ class DQN(Agent):
 
             if self.num_timesteps > self.learning_starts and iteration % train_every == 0:
                 if self.anneal_lr:
-                    self.optimizer.param_groups[0]["lr"] = self.learning_rate * (1 - iteration * n / total_timesteps)
+                    self._set_learning_rate(self.learning_rate * (1 - iteration * n / total_timesteps))
                 for _ in range(self.gradient_steps):
                     self._gradient_step()
             if iteration % target_every == 0:

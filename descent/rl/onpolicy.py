@@ -64,10 +64,6 @@ class OnPolicyAgent(Agent):
             actions = self.policy.act(Tensor(self._normalize(obs)), self.rng, deterministic)[0]
         return self._env_actions(actions)
 
-    def _set_learning_rate(self, lr):
-        for group in self.optimizer.param_groups:
-            group["lr"] = lr
-
     def _collect_rollout(self, n_steps, callback=None, bar=None):
         """Run every env n_steps; returns a dict of (n_steps, n_envs, ...) arrays, or None if
         the callback asked to stop."""
