@@ -9,8 +9,8 @@ from descent.ops.elementwise import (abs, add, astype, ceil, clip, copy, cos, di
                                      expm1, floor, gelu, greater, greater_equal, isfinite, isinf, isnan,
                                      leaky_relu, less, less_equal, log, log1p, logical_and, logical_not,
                                      logical_or, logical_xor, maximum, minimum, mul, neg, not_equal, pow,
-                                     relu, round, sigmoid, sign, silu, sin, softplus, sqrt, square, sub,
-                                     tanh, where)
+                                     relu, relu_grad, round, sigmoid, sign, silu, sin, softplus, sqrt,
+                                     square, sub, tanh, where)
 from descent.ops.fused import linear, softmax_cross_entropy
 from descent.ops.index import gather, getitem, index_put, scatter_add, take_along_axis
 from descent.ops.conv import (adaptive_avg_pool2d, avg_pool1d, avg_pool2d, conv1d, conv2d, conv_transpose2d,

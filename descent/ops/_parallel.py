@@ -53,6 +53,19 @@ def over_batch(loop, n, elements):
     return [first] + [f.result() for f in futures]
 
 
+def over_pieces(loop, size, piece=1 << 16):
+    """Call loop(start, stop) over range(size) in pieces of at most `piece` elements, the
+    pieces shared out among the threads in runs.
+
+    For elementwise work on flat arrays: when `loop` makes several passes over its
+    piece (a comparison, then a product), the later passes read the cache, not memory.
+    """
+    def run(start, stop):
+        for first in range(start, stop, piece):
+            loop(first, min(stop, first + piece))
+    over_batch(run, size, size)
+
+
 def _executor(workers):
     global _pool, _pool_workers
     with _lock:

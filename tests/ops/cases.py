@@ -62,6 +62,8 @@ CASES = [
     Case("tanh", d.tanh, ((3, 4),), lambda t, x: t.tanh(x)),
     Case("sigmoid", d.sigmoid, ((3, 4),), lambda t, x: t.sigmoid(x), low=-8, high=8),
     Case("relu", d.relu, ((3, 4),), lambda t, x: t.relu(x)),
+    Case("relu_grad", lambda g, x: d.ops.relu_grad(g, d.relu(x)), ((3, 4), (3, 4)),
+         lambda t, g, x: g * (t.relu(x) > 0)),
     Case("leaky_relu", lambda x: d.leaky_relu(x, negative_slope=0.1), ((3, 4),),
          lambda t, x: t.nn.functional.leaky_relu(x, 0.1)),
     Case("elu", lambda x: d.elu(x, alpha=0.7), ((3, 4),), lambda t, x: t.nn.functional.elu(x, 0.7)),
