@@ -186,8 +186,13 @@ def dropout(x, p=0.5, training=True, generator=None):
         return x
     if p == 1:
         return x * 0
-    keep = backend.rng(generator).random(x.shape, dtype=np.float32) >= p
-    return x * (keep * x.dtype.type(1 / (1 - p)))
+    uniform = backend.rng(generator).random(x.shape, dtype=np.float32)
+    # The mask, 0 or 1/(1-p), made as floats and then scaled: a bool times a float would
+    # convert the bool in NumPy's slow buffered loop.
+    mask = uniform if x.dtype == np.float32 else np.empty(x.shape, dtype=x.dtype)
+    np.copyto(mask, uniform >= p)
+    mask *= x.dtype.type(1 / (1 - p))
+    return x * mask
 
 
 def _normalize(x, axes, eps):

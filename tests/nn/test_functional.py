@@ -98,6 +98,17 @@ def test_dropout_keeps_the_expectation_and_is_off_in_eval():
     assert F.dropout(x, 0.3, training=False) is x
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dropout_scales_what_it_keeps_and_passes_gradients_only_there(dtype):
+    x = d.Tensor(np.random.default_rng(0).uniform(1, 2, (50, 40)).astype(dtype), requires_grad=True)
+    y = F.dropout(x, 0.25, training=True, generator=d.Generator(1))
+    assert y.dtype == dtype
+    kept = y.data != 0
+    np.testing.assert_array_equal(y.data[kept], x.data[kept] * dtype(1 / 0.75))
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, np.where(kept, dtype(1 / 0.75), 0))
+
+
 def test_loss_shape_mismatch_names_the_loss():
     with pytest.raises(ValueError, match=r"mse_loss: input of shape \(2, 3\) and target of shape \(3,\)"):
         F.mse_loss(d.ones(2, 3), np.ones(3))
