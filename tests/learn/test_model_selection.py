@@ -244,7 +244,12 @@ def test_sklearn_tools_drive_descent_estimators():
     search_theirs = sms.GridSearchCV(theirs, grid, cv=3).fit(X, y)
     np.testing.assert_allclose(search_ours.cv_results_["mean_test_score"],
                                search_theirs.cv_results_["mean_test_score"], rtol=1e-8)
-    assert search_ours.best_params_ == search_theirs.best_params_
+    # Centring does not change a ridge with an intercept, so with_mean True and False tie to
+    # rounding: the best parameters are any of those within rounding of the best score.
+    scores = search_theirs.cv_results_["mean_test_score"]
+    tied = [params for params, score in zip(search_theirs.cv_results_["params"], scores)
+            if np.isclose(score, scores.max(), rtol=1e-8)]
+    assert search_ours.best_params_ in tied
 
 
 def test_nested_cross_validation_both_ways():
