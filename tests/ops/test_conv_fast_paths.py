@@ -152,6 +152,17 @@ def test_over_batch_covers_the_range_in_order(threads):
     assert len(parts) == 3 and sum(parts, []) == list(range(10))
 
 
+def test_over_pieces_covers_the_range_once(threads):
+    threads(2)
+    seen = np.zeros(1000, dtype=int)
+
+    def piece(start, stop):
+        assert stop - start <= 64
+        seen[start:stop] += 1
+    _parallel.over_pieces(piece, 1000, 64)
+    assert (seen == 1).all()
+
+
 def test_over_batch_stays_on_one_thread_when_asked_or_small(threads, monkeypatch):
     threads(1)
     assert _parallel.blocks(100, 10 ** 9) == [(0, 100)]
