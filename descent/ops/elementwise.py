@@ -75,10 +75,12 @@ sigmoid = primitive(_sigmoid, lambda g, ans, x: g * ans * (1 - ans), name="sigmo
 #   than np.maximum against an array of zeros: so x is compared with a block of zeros;
 # - g * (ans > 0), a float times a bool, converts the bool in a slow buffered loop: so
 #   the mask is first copied into the output as floats (a fast cast), then multiplied.
+# Below a few thousand elements the plain expressions win: they cost fewer Python steps.
 _ZEROS = {}  # dtype -> a read-only block of zeros, as long as a piece
+_PIECE = 1 << 16
 
 
-def _zeros(dtype, size=1 << 16):
+def _zeros(dtype, size=_PIECE):
     block = _ZEROS.get(dtype)
     if block is None:
         block = _ZEROS[dtype] = np.zeros(size, dtype=dtype)
@@ -86,17 +88,18 @@ def _zeros(dtype, size=1 << 16):
     return block
 
 
-def _flat_pieces(*arrays):
-    """The arrays as 1-d views if all are C-contiguous floats of one shape and dtype; else None."""
+def _flat_pieces(*arrays, least=0):
+    """The arrays as 1-d views if all are C-contiguous floats of one shape and dtype, with at
+    least `least` elements; else None."""
     first = arrays[0]
-    if first.dtype.kind != "f" or not all(
+    if first.size < least or first.dtype.kind != "f" or not all(
             a.flags.c_contiguous and a.shape == first.shape and a.dtype == first.dtype for a in arrays):
         return None
     return [a.reshape(-1) for a in arrays]
 
 
 def _relu(x):
-    if _flat_pieces(x) is None:
+    if _flat_pieces(x, least=4096) is None:
         return np.maximum(x, 0)
     out = np.empty_like(x)
     x_flat, out_flat, zeros = x.reshape(-1), out.reshape(-1), _zeros(x.dtype)
@@ -109,7 +112,7 @@ def _relu(x):
 
 def _relu_grad(g, ans):
     """g where ans > 0, else 0: the VJP of relu, whose output is `ans`."""
-    flat = _flat_pieces(g, ans)
+    flat = _flat_pieces(g, ans, least=_PIECE + 1)  # three passes pay only over several pieces
     if flat is None:
         return g * (ans > 0)
     out = np.empty_like(g)
@@ -119,7 +122,7 @@ def _relu_grad(g, ans):
         target = out_flat[start:stop]
         np.copyto(target, np.greater(ans_flat[start:stop], 0))
         np.multiply(target, g_flat[start:stop], out=target)
-    over_pieces(piece, g.size)
+    over_pieces(piece, g.size, _PIECE)
     return out
 
 
