@@ -12,7 +12,7 @@ OPENBLAS_THREAD_TIMEOUT, read when NumPy loads, is small; so while a network tra
 would hold the other cores and these blocks would gain little (on 2 cores the MNIST CNN's
 step took 52 ms with or without them, and 43 ms without / 39 ms with them once
 OpenBLAS's threads slept). `import descent` therefore shortens that wait, see
-descent/__init__.py.
+descent/_openblas.py.
 """
 import os
 import threading
