@@ -99,10 +99,11 @@ def _flat_pieces(*arrays, least=0):
 
 
 def _relu(x):
-    if _flat_pieces(x, least=4096) is None:
+    flat = _flat_pieces(x, least=4096)
+    if flat is None:
         return np.maximum(x, 0)
     out = np.empty_like(x)
-    x_flat, out_flat, zeros = x.reshape(-1), out.reshape(-1), _zeros(x.dtype)
+    (x_flat,), out_flat, zeros = flat, out.reshape(-1), _zeros(x.dtype)
 
     def piece(start, stop):
         np.maximum(x_flat[start:stop], zeros[:stop - start], out=out_flat[start:stop])
