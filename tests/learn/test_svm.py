@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from descent.learn.base import NotFittedError
-from descent.learn import _smo, svm
+from descent.learn import _smo
 from descent.learn._smo import couple_pairwise, expand, fit_platt_sigmoid, smo
 from descent.learn.svm import SVC, Kernel, KernelColumns
 
