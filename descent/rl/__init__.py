@@ -22,7 +22,8 @@ an environment is made.
 
 Shared pieces: base.py (the Agent API, save / load, evaluate), envs.py (VecEnv),
 buffers.py (ReplayBuffer), returns.py (TD targets, GAE), networks.py (MLPs, action
-distributions), normalize.py (running mean / std), onpolicy.py (rollout collection).
+distributions), normalize.py (running mean / std), onpolicy.py (rollout collection and the
+learn loop of REINFORCE, A2C, PPO), offpolicy.py (the replay loop of DQN, TD3, SAC).
 """
 from descent.rl.base import Agent, evaluate
 from descent.rl.buffers import ReplayBuffer

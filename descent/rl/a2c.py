@@ -10,12 +10,8 @@ gradient step is taken on all n_steps * n_envs samples at once:
 
     loss = -E[log pi(a_t|s_t) A_t] + c_v E[(V(s_t) - R_t)^2] - c_e E[entropy],   A_t = R_t - V(s_t)
 """
-import numpy as np
-
 from descent import optim
 from descent.rl.onpolicy import OnPolicyAgent
-from descent.rl.returns import compute_gae
-from descent.tensor import Tensor
 
 
 class A2C(OnPolicyAgent):
@@ -60,34 +56,6 @@ class A2C(OnPolicyAgent):
     def _make_optimizer(self):
         return optim.RMSprop(self.policy.parameters(), lr=self.learning_rate, alpha=0.99, eps=1e-5)
 
-    def learn(self, total_timesteps, callback=None, progress_bar=False):
-        bar = self._progress(total_timesteps, progress_bar)
-        start = self.num_timesteps
-        while self.num_timesteps - start < total_timesteps:
-            if self.anneal_lr:
-                self._set_learning_rate(self.learning_rate * (1.0 - (self.num_timesteps - start) / total_timesteps))
-            rollout = self._collect_rollout(self.n_steps, callback, bar)
-            if rollout is None:
-                break
-            advantages, returns = compute_gae(rollout["rewards"], rollout["values"], rollout["next_values"],
-                                              rollout["terminated"], rollout["truncated"], self.gamma,
-                                              self.gae_lambda)
-            self._update(rollout, advantages.ravel(), returns.ravel())
-        if bar is not None:
-            bar.close()
-        return self
-
-    def _update(self, rollout, advantages, returns):
-        """One gradient step on the whole rollout, flattened to (n_steps * n_envs, ...)."""
-        obs = rollout["obs"].reshape(-1, *rollout["obs"].shape[2:])
-        actions = rollout["actions"].reshape(-1, *rollout["actions"].shape[2:])
-        log_prob, entropy, value = self.policy.evaluate_actions(Tensor(obs), actions)
-        if self.normalize_advantage:
-            advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
-        policy_loss = -(log_prob * Tensor(advantages.astype(np.float32))).mean()
-        value_loss = ((value - Tensor(returns.astype(np.float32))) ** 2).mean()
-        loss = policy_loss + self.vf_coef * value_loss - self.ent_coef * entropy.mean()
-        self.optimizer.zero_grad()
-        loss.backward()
-        optim.clip_grad_norm_(self.policy.parameters(), self.max_grad_norm)
-        self.optimizer.step()
+    def _train(self, rollout, remaining):
+        advantages, returns = self._gae(rollout)
+        self._policy_gradient_step(rollout, returns.ravel(), advantages.ravel())

@@ -15,14 +15,15 @@ import numpy as np
 
 from descent import no_grad, optim, ops
 from descent import functional as F
-from descent.rl.base import Agent, linear_schedule
+from descent.rl.base import linear_schedule
 from descent.rl.buffers import ReplayBuffer
 from descent.rl.networks import copy_weights, mlp, polyak_update
+from descent.rl.offpolicy import OffPolicyAgent
 from descent.rl.returns import td_target
 from descent.tensor import Tensor
 
 
-class DQN(Agent):
+class DQN(OffPolicyAgent):
     """Double DQN for discrete actions. The defaults are rl-baselines3-zoo's for CartPole-v1.
 
     Parameters
@@ -110,34 +111,23 @@ class DQN(Agent):
         with no_grad():
             return self.q_net(self._obs_tensor(obs)).data.argmax(axis=1)
 
-    def learn(self, total_timesteps, callback=None, progress_bar=False):
-        bar = self._progress(total_timesteps, progress_bar)
-        n = self.n_envs
-        train_every = max(self.train_freq // n, 1)
-        target_every = max(self.target_update_interval // n, 1)
-        obs = self.env.reset()
-        for iteration in range(1, total_timesteps // n + 1):
-            eps = self.epsilon((iteration - 1) * n / total_timesteps)
-            actions = self._act(obs, deterministic=False, eps=eps)
-            next_obs, rewards, terminated, truncated, final_obs = self.env.step(actions)
-            self.buffer.add(obs, actions, rewards, final_obs, terminated, truncated)
-            obs = next_obs
-            self.num_timesteps += n
+    def _behaviour(self, obs, iteration, total_timesteps):
+        """epsilon-greedy, epsilon following its schedule over the run."""
+        eps = self.epsilon((iteration - 1) * self.n_envs / total_timesteps)
+        actions = self._act(obs, deterministic=False, eps=eps)
+        return actions, actions
 
-            if self.num_timesteps > self.learning_starts and iteration % train_every == 0:
-                if self.anneal_lr:
-                    self._set_learning_rate(self.learning_rate * (1 - iteration * n / total_timesteps))
-                for _ in range(self.gradient_steps):
-                    self._gradient_step()
-            if iteration % target_every == 0:
-                polyak_update(self.q_net, self.q_target, self.tau)
-            if bar is not None:
-                bar.update(n)
-            if self._stop(callback, locals()):
-                break
-        if bar is not None:
-            bar.close()
-        return self
+    def _train(self, iteration, total_timesteps):
+        """Updates once more than learning_starts steps are in, every train_freq env steps
+        (the step size annealed first, if asked); the target net every target_update_interval."""
+        n = self.n_envs
+        if self.num_timesteps > self.learning_starts and iteration % max(self.train_freq // n, 1) == 0:
+            if self.anneal_lr:
+                self._set_learning_rate(self.learning_rate * (1 - iteration * n / total_timesteps))
+            for _ in range(self.gradient_steps):
+                self._gradient_step()
+        if iteration % max(self.target_update_interval // n, 1) == 0:
+            polyak_update(self.q_net, self.q_target, self.tau)
 
     def targets(self, batch):
         """The regression targets y (B,) of a batch of transitions (a dict as ReplayBuffer.sample gives)."""

@@ -1,5 +1,6 @@
 """What the on-policy actor-critic agents (REINFORCE, A2C, PPO) share: an ActorCritic
-policy, optional running normalization, and collecting a rollout of n_steps x n_envs.
+policy, optional running normalization, the learn loop (collect a rollout of
+n_steps x n_envs, then train on it), and the pieces of their updates they have in common.
 
 Each agent's own module holds its update; this one holds the data collection, which is
 the same for all three:
@@ -14,11 +15,14 @@ from descent import no_grad, optim
 from descent.rl.base import Agent
 from descent.rl.networks import ActorCritic
 from descent.rl.normalize import RewardScaler, RunningMeanStd
+from descent.rl.returns import compute_gae
 from descent.tensor import Tensor
 
 
 class OnPolicyAgent(Agent):
-    """Builds the policy and collects rollouts; subclasses call `_setup` and define `learn`."""
+    """Builds the policy and collects rollouts; subclasses call `_setup` and define `_train`."""
+
+    anneal_lr = False  # A2C and PPO make it a hyperparameter; REINFORCE keeps its step size
 
     def _setup(self, env):
         self._setup_env(env, self.n_envs)
@@ -64,6 +68,26 @@ class OnPolicyAgent(Agent):
             actions = self.policy.act(Tensor(self._normalize(obs)), self.rng, deterministic)[0]
         return self._env_actions(actions)
 
+    def learn(self, total_timesteps, callback=None, progress_bar=False):
+        bar = self._progress(total_timesteps, progress_bar)
+        start = self.num_timesteps
+        while self.num_timesteps - start < total_timesteps:
+            remaining = 1.0 - (self.num_timesteps - start) / total_timesteps  # of this run, 1 down to 0
+            if self.anneal_lr:
+                self._set_learning_rate(self.learning_rate * remaining)
+            rollout = self._collect_rollout(self.n_steps, callback, bar)
+            if rollout is None:
+                break
+            self._train(rollout, remaining)
+        if bar is not None:
+            bar.close()
+        return self
+
+    def _train(self, rollout, remaining):
+        """Learn from one rollout (`_collect_rollout`'s dict); remaining is the fraction of
+        the run still to go when it was collected (annealing)."""
+        raise NotImplementedError
+
     def _collect_rollout(self, n_steps, callback=None, bar=None):
         """Run every env n_steps; returns a dict of (n_steps, n_envs, ...) arrays, or None if
         the callback asked to stop."""
@@ -104,3 +128,35 @@ class OnPolicyAgent(Agent):
         next_values = np.where(truncated, truncated_values, np.where(terminated, 0.0, next_values))
         return {"obs": obs, "actions": actions, "log_probs": log_probs, "values": values, "rewards": rewards,
                 "next_values": next_values, "terminated": terminated, "truncated": truncated}
+
+    # --- pieces of the updates -----------------------------------------------------------
+    def _gae(self, rollout):
+        """GAE(lambda) advantages and value targets R = A + V (A2C, PPO), (n_steps, n_envs) each."""
+        return compute_gae(rollout["rewards"], rollout["values"], rollout["next_values"], rollout["terminated"],
+                           rollout["truncated"], self.gamma, self.gae_lambda)
+
+    def _optimize(self, loss):
+        """One optimizer step on loss, the gradients clipped to the global norm max_grad_norm."""
+        self.optimizer.zero_grad()
+        loss.backward()
+        optim.clip_grad_norm_(self.policy.parameters(), self.max_grad_norm)
+        self.optimizer.step()
+
+    def _policy_gradient_step(self, rollout, returns, advantages=None):
+        """One gradient step on the whole rollout, flattened to (N, ...) = (n_steps * n_envs, ...):
+
+            loss = -E[log pi(a|s) A] + vf_coef E[(V(s) - R)^2] - ent_coef E[entropy]
+
+        returns R (N,); advantages A (N,) default to R - V(s), with V(s) from this same forward
+        pass (REINFORCE's baseline). normalize_advantage standardizes A over the rollout.
+        """
+        obs = rollout["obs"].reshape(-1, *rollout["obs"].shape[2:])
+        actions = rollout["actions"].reshape(-1, *rollout["actions"].shape[2:])
+        log_prob, entropy, value = self.policy.evaluate_actions(Tensor(obs), actions)
+        if advantages is None:
+            advantages = returns - value.data  # the baseline is a constant in the policy's gradient
+        if self.normalize_advantage:
+            advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
+        policy_loss = -(log_prob * Tensor(advantages.astype(np.float32))).mean()
+        value_loss = ((value - Tensor(returns.astype(np.float32))) ** 2).mean()
+        self._optimize(policy_loss + self.vf_coef * value_loss - self.ent_coef * entropy.mean())

@@ -15,9 +15,8 @@ annealing of the learning rate, optional value clipping and observation/reward n
 """
 import numpy as np
 
-from descent import ops, optim
+from descent import ops
 from descent.rl.onpolicy import OnPolicyAgent
-from descent.rl.returns import compute_gae
 from descent.tensor import Tensor
 
 
@@ -82,24 +81,10 @@ class PPO(OnPolicyAgent):
         self.normalize_rewards, self.seed = normalize_rewards, seed
         self._setup(env)
 
-    def learn(self, total_timesteps, callback=None, progress_bar=False):
-        bar = self._progress(total_timesteps, progress_bar)
-        start = self.num_timesteps
-        while self.num_timesteps - start < total_timesteps:
-            remaining = 1.0 - (self.num_timesteps - start) / total_timesteps
-            if self.anneal_lr:
-                self._set_learning_rate(self.learning_rate * remaining)
-            clip_range = self.clip_range * (remaining if self.anneal_clip_range else 1.0)
-            rollout = self._collect_rollout(self.n_steps, callback, bar)
-            if rollout is None:
-                break
-            advantages, returns = compute_gae(rollout["rewards"], rollout["values"], rollout["next_values"],
-                                              rollout["terminated"], rollout["truncated"], self.gamma,
-                                              self.gae_lambda)
-            self._update(rollout, advantages, returns, clip_range)
-        if bar is not None:
-            bar.close()
-        return self
+    def _train(self, rollout, remaining):
+        advantages, returns = self._gae(rollout)
+        clip_range = self.clip_range * (remaining if self.anneal_clip_range else 1.0)
+        self._update(rollout, advantages, returns, clip_range)
 
     def _update(self, rollout, advantages, returns, clip_range):
         """n_epochs of minibatch steps on the clipped surrogate (rollout arrays flattened to (N, ...))."""
@@ -130,8 +115,4 @@ class PPO(OnPolicyAgent):
             clipped = old_value + ops.clip(value - old_value, -self.clip_range_vf, self.clip_range_vf)
             value_loss = ops.maximum((value - returns) ** 2, (clipped - returns) ** 2).mean()
 
-        loss = policy_loss + self.vf_coef * value_loss - self.ent_coef * entropy.mean()
-        self.optimizer.zero_grad()
-        loss.backward()
-        optim.clip_grad_norm_(self.policy.parameters(), self.max_grad_norm)
-        self.optimizer.step()
+        self._optimize(policy_loss + self.vf_coef * value_loss - self.ent_coef * entropy.mean())

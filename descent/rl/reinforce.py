@@ -9,12 +9,8 @@ V(s_t) subtracted to cut its variance without biasing it:
 Episodes still running when a batch ends, and episodes cut by a time limit, bootstrap
 G from V at the state they stopped in; a terminated episode does not.
 """
-import numpy as np
-
-from descent import optim
 from descent.rl.onpolicy import OnPolicyAgent
 from descent.rl.returns import discounted_returns
-from descent.tensor import Tensor
 
 
 class REINFORCE(OnPolicyAgent):
@@ -51,31 +47,7 @@ class REINFORCE(OnPolicyAgent):
         self.normalize_rewards, self.seed = normalize_rewards, seed
         self._setup(env)
 
-    def learn(self, total_timesteps, callback=None, progress_bar=False):
-        bar = self._progress(total_timesteps, progress_bar)
-        start = self.num_timesteps
-        while self.num_timesteps - start < total_timesteps:
-            rollout = self._collect_rollout(self.n_steps, callback, bar)
-            if rollout is None:
-                break
-            returns = discounted_returns(rollout["rewards"], rollout["next_values"], rollout["terminated"],
-                                         rollout["truncated"], self.gamma)
-            self._update(rollout, returns.ravel())
-        if bar is not None:
-            bar.close()
-        return self
-
-    def _update(self, rollout, returns):
-        obs = rollout["obs"].reshape(-1, *rollout["obs"].shape[2:])
-        actions = rollout["actions"].reshape(-1, *rollout["actions"].shape[2:])
-        log_prob, entropy, value = self.policy.evaluate_actions(Tensor(obs), actions)
-        advantages = returns - value.data  # the baseline is a constant in the policy's gradient
-        if self.normalize_advantage:
-            advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
-        policy_loss = -(log_prob * Tensor(advantages.astype(np.float32))).mean()
-        value_loss = ((value - Tensor(returns.astype(np.float32))) ** 2).mean()
-        loss = policy_loss + self.vf_coef * value_loss - self.ent_coef * entropy.mean()
-        self.optimizer.zero_grad()
-        loss.backward()
-        optim.clip_grad_norm_(self.policy.parameters(), self.max_grad_norm)
-        self.optimizer.step()
+    def _train(self, rollout, remaining):
+        returns = discounted_returns(rollout["rewards"], rollout["next_values"], rollout["terminated"],
+                                     rollout["truncated"], self.gamma)
+        self._policy_gradient_step(rollout, returns.ravel())

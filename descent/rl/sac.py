@@ -19,9 +19,9 @@ import math
 import numpy as np
 
 from descent import nn, no_grad, ops, optim
-from descent.rl.base import Agent
 from descent.rl.buffers import ReplayBuffer
 from descent.rl.networks import LOG_SQRT_2PI, copy_weights, mlp, polyak_update
+from descent.rl.offpolicy import OffPolicyAgent
 from descent.rl.returns import td_target
 from descent.rl.td3 import QNetwork
 from descent.tensor import Tensor
@@ -54,7 +54,7 @@ class SquashedGaussianActor(nn.Module):
         return ops.tanh(u), gaussian - squash
 
 
-class SAC(Agent):
+class SAC(OffPolicyAgent):
     """SAC with twin critics and a learned temperature, for Box actions. The defaults are
     rl-baselines3-zoo's for Pendulum-v1.
 
@@ -90,12 +90,7 @@ class SAC(Agent):
         self.hidden_sizes, self.n_envs, self.seed = tuple(hidden_sizes), n_envs, seed
         self._setup_env(env, n_envs)
         obs_dim = self._check_box_observations()
-        if hasattr(self.action_space, "n") or len(self.action_space.shape) != 1:
-            raise ValueError(f"SAC: needs a Box action space of shape (D,), got {self.action_space}")
-        low, high = self.action_space.low, self.action_space.high
-        if not (np.all(np.isfinite(low)) and np.all(np.isfinite(high))):
-            raise ValueError(f"SAC: needs finite action bounds, got low={low}, high={high}")
-        action_dim = self.action_space.shape[0]
+        action_dim = self._check_box_actions()
 
         g = self.generator
         self.actor = SquashedGaussianActor(obs_dim, action_dim, self.hidden_sizes, g)
@@ -131,31 +126,15 @@ class SAC(Agent):
             squashed, _ = self.actor(self._obs_tensor(obs), self.rng, deterministic)
         return self._to_env(squashed.data)
 
-    def learn(self, total_timesteps, callback=None, progress_bar=False):
-        bar = self._progress(total_timesteps, progress_bar)
-        n = self.n_envs
-        obs = self.env.reset()
-        for iteration in range(1, total_timesteps // n + 1):
-            if self.num_timesteps < self.learning_starts:
-                squashed = self.rng.uniform(-1.0, 1.0, size=(n, *self.action_space.shape)).astype(np.float32)
-            else:
-                with no_grad():
-                    squashed = self.actor(self._obs_tensor(obs), self.rng)[0].data
-            next_obs, rewards, terminated, truncated, final_obs = self.env.step(self._to_env(squashed))
-            self.buffer.add(obs, squashed, rewards, final_obs, terminated, truncated)
-            obs = next_obs
-            self.num_timesteps += n
-
-            if self.num_timesteps >= self.learning_starts and iteration % max(self.train_freq // n, 1) == 0:
-                for _ in range(self.gradient_steps):
-                    self._gradient_step()
-            if bar is not None:
-                bar.update(n)
-            if self._stop(callback, locals()):
-                break
-        if bar is not None:
-            bar.close()
-        return self
+    def _behaviour(self, obs, iteration, total_timesteps):
+        """Uniform actions for the first learning_starts steps, then a ~ pi(.|s); the buffer
+        keeps them in [-1, 1], the envs get them rescaled to their bounds."""
+        if self.num_timesteps < self.learning_starts:
+            squashed = self.rng.uniform(-1.0, 1.0, size=(self.n_envs, *self.action_space.shape)).astype(np.float32)
+        else:
+            with no_grad():
+                squashed = self.actor(self._obs_tensor(obs), self.rng)[0].data
+        return squashed, self._to_env(squashed)
 
     def targets(self, batch):
         """y (B,) = r + gamma (1 - terminated) (min_i Q_i'(s', a') - alpha log pi(a'|s')), a' ~ pi(.|s')."""
@@ -167,13 +146,7 @@ class SAC(Agent):
         return td_target(batch["rewards"], soft_value, batch["terminated"], self.gamma)
 
     def _gradient_step(self):
-        batch = self.buffer.sample(self.batch_size, self.generator)
-        y = Tensor(self.targets(batch).astype(np.float32))
-        obs, action = Tensor(batch["obs"]), Tensor(batch["actions"])
-        critic_loss = ((self.q1(obs, action) - y) ** 2).mean() + ((self.q2(obs, action) - y) ** 2).mean()
-        self.critic_optimizer.zero_grad()
-        critic_loss.backward()
-        self.critic_optimizer.step()
+        obs = self._update_critics(self.buffer.sample(self.batch_size, self.generator))
 
         alpha = self.alpha
         new_action, log_prob = self.actor(obs, self.rng)

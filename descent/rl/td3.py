@@ -16,9 +16,9 @@ Exploration adds Gaussian noise to mu(s); the first learning_starts steps act un
 import numpy as np
 
 from descent import nn, no_grad, ops, optim
-from descent.rl.base import Agent
 from descent.rl.buffers import ReplayBuffer
 from descent.rl.networks import copy_weights, mlp, polyak_update
+from descent.rl.offpolicy import OffPolicyAgent
 from descent.rl.returns import td_target
 from descent.tensor import Tensor
 
@@ -47,7 +47,7 @@ class Actor(nn.Module):
         return self.low + (ops.tanh(self.net(obs)) + 1.0) * (0.5 * (self.high - self.low))
 
 
-class TD3(Agent):
+class TD3(OffPolicyAgent):
     """TD3 for Box actions. The defaults are rl-baselines3-zoo's for Pendulum-v1.
 
     Parameters
@@ -88,12 +88,8 @@ class TD3(Agent):
                                                                              tuple(hidden_sizes), n_envs, seed)
         self._setup_env(env, n_envs)
         obs_dim = self._check_box_observations()
-        if hasattr(self.action_space, "n") or len(self.action_space.shape) != 1:
-            raise ValueError(f"TD3: needs a Box action space of shape (D,), got {self.action_space}")
+        action_dim = self._check_box_actions()
         low, high = self.action_space.low, self.action_space.high
-        if not (np.all(np.isfinite(low)) and np.all(np.isfinite(high))):
-            raise ValueError(f"TD3: needs finite action bounds, got low={low}, high={high}")
-        action_dim = self.action_space.shape[0]
         self.half_range = (0.5 * (high - low)).astype(np.float32)
 
         g = self.generator
@@ -119,31 +115,14 @@ class TD3(Agent):
             action = action + self.exploration_noise * self.half_range * self.rng.standard_normal(action.shape)
         return np.clip(action, self.action_space.low, self.action_space.high).astype(np.float32)
 
-    def learn(self, total_timesteps, callback=None, progress_bar=False):
-        bar = self._progress(total_timesteps, progress_bar)
-        n = self.n_envs
-        low, high = self.action_space.low, self.action_space.high
-        obs = self.env.reset()
-        for iteration in range(1, total_timesteps // n + 1):
-            if self.num_timesteps < self.learning_starts:
-                actions = self.rng.uniform(low, high, size=(n, *low.shape)).astype(np.float32)
-            else:
-                actions = self._act(obs, deterministic=False)
-            next_obs, rewards, terminated, truncated, final_obs = self.env.step(actions)
-            self.buffer.add(obs, actions, rewards, final_obs, terminated, truncated)
-            obs = next_obs
-            self.num_timesteps += n
-
-            if self.num_timesteps >= self.learning_starts and iteration % max(self.train_freq // n, 1) == 0:
-                for _ in range(self.gradient_steps):
-                    self._gradient_step()
-            if bar is not None:
-                bar.update(n)
-            if self._stop(callback, locals()):
-                break
-        if bar is not None:
-            bar.close()
-        return self
+    def _behaviour(self, obs, iteration, total_timesteps):
+        """Uniform actions for the first learning_starts steps, then mu(s) plus exploration noise."""
+        if self.num_timesteps < self.learning_starts:
+            low, high = self.action_space.low, self.action_space.high
+            actions = self.rng.uniform(low, high, size=(self.n_envs, *low.shape)).astype(np.float32)
+        else:
+            actions = self._act(obs, deterministic=False)
+        return actions, actions
 
     def targets(self, batch):
         """y (B,) = r + gamma (1 - terminated) min_i Q_i'(s', a~), a~ the smoothed target action."""
@@ -157,13 +136,7 @@ class TD3(Agent):
         return td_target(batch["rewards"], next_q, batch["terminated"], self.gamma)
 
     def _gradient_step(self):
-        batch = self.buffer.sample(self.batch_size, self.generator)
-        y = Tensor(self.targets(batch).astype(np.float32))
-        obs, action = Tensor(batch["obs"]), Tensor(batch["actions"])
-        critic_loss = ((self.q1(obs, action) - y) ** 2).mean() + ((self.q2(obs, action) - y) ** 2).mean()
-        self.critic_optimizer.zero_grad()
-        critic_loss.backward()
-        self.critic_optimizer.step()
+        obs = self._update_critics(self.buffer.sample(self.batch_size, self.generator))
         self.n_critic_updates += 1
 
         if self.n_critic_updates % self.policy_delay == 0:
