@@ -1,4 +1,4 @@
-"""Replay memory for off-policy agents (DQN, TD3): preallocated NumPy arrays used as a ring.
+"""Replay memory for off-policy agents (DQN, TD3, SAC): preallocated NumPy arrays used as a ring.
 
 Lin (1992) introduced experience replay; Mnih et al. (2015) made it part of DQN. Each
 transition (s, a, r, s', terminated, truncated) is written in place, overwriting the

@@ -131,10 +131,11 @@ class DQN(OffPolicyAgent):
 
     def targets(self, batch):
         """The regression targets y (B,) of a batch of transitions (a dict as ReplayBuffer.sample gives)."""
+        next_obs = Tensor(batch["next_obs"])
         with no_grad():
-            next_q = self.q_target(Tensor(batch["next_obs"])).data            # (B, A)
+            next_q = self.q_target(next_obs).data            # (B, A)
             if self.double_q:
-                best = self.q_net(Tensor(batch["next_obs"])).data.argmax(axis=1)
+                best = self.q_net(next_obs).data.argmax(axis=1)
                 next_value = next_q[np.arange(len(best)), best]
             else:
                 next_value = next_q.max(axis=1)
