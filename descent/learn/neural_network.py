@@ -85,6 +85,17 @@ def descent_generator(random_state):
     return descent.Generator(int(check_random_state(random_state).integers(2 ** 63)))
 
 
+def holdout_split(n_samples, validation_fraction, generator, who):
+    """(train rows, validation rows): round(validation_fraction · n_samples) random rows, at
+    least one, held out for early stopping (scikit-learn's MLP and SGD estimators)."""
+    order = generator.numpy.permutation(n_samples)
+    n_val = max(1, int(round(validation_fraction * n_samples)))
+    if n_val >= n_samples:
+        raise ValueError(f"{who}: early_stopping leaves no training samples "
+                         f"(n_samples={n_samples}, validation_fraction={validation_fraction})")
+    return order[n_val:], order[:n_val]
+
+
 # ------------------------------------------------------------------ the training loop
 
 class BaseMultilayerPerceptron(BaseEstimator):
@@ -212,12 +223,7 @@ class BaseMultilayerPerceptron(BaseEstimator):
     def _validation_split(self, X, targets, generator):
         if not self.early_stopping:
             return X, targets, None, None
-        order = generator.numpy.permutation(len(X))
-        n_val = max(1, int(round(self.validation_fraction * len(X))))
-        if n_val >= len(X):
-            raise ValueError(f"{type(self).__name__}: early_stopping leaves no training samples "
-                             f"(n_samples={len(X)}, validation_fraction={self.validation_fraction})")
-        val, train = order[:n_val], order[n_val:]
+        train, val = holdout_split(len(X), self.validation_fraction, generator, type(self).__name__)
         return X[train], targets[train], X[val], targets[val]
 
     def _optimizer(self, params):

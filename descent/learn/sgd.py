@@ -31,7 +31,7 @@ from descent.learn.base import (BaseEstimator, RegressorMixin, check_array, chec
                                 encode_labels)
 from descent.learn.linear_model import ConvergenceWarning
 from descent.learn.logistic import LinearClassifierMixin, check_choice, class_weight_per_sample, lbfgs
-from descent.learn.neural_network import descent_generator
+from descent.learn.neural_network import descent_generator, holdout_split
 
 
 # ------------------------------------------------------------------ losses on Tensors
@@ -236,12 +236,7 @@ class BaseSGD(BaseEstimator):
     def _split(self, X, Y, sw, generator):
         if not self.early_stopping:
             return X, Y, sw, None, None
-        order = generator.numpy.permutation(len(X))
-        n_val = max(1, int(round(self.validation_fraction * len(X))))
-        if n_val >= len(X):
-            raise ValueError(f"{type(self).__name__}: early_stopping leaves no training samples "
-                             f"(n_samples={len(X)}, validation_fraction={self.validation_fraction})")
-        val, train = order[:n_val], order[n_val:]
+        train, val = holdout_split(len(X), self.validation_fraction, generator, type(self).__name__)
         return X[train], Y[train], sw[train], X[val], Y[val]
 
 
@@ -284,17 +279,7 @@ class SGDClassifier(LinearClassifierMixin, BaseSGD):
     def fit(self, X, y, sample_weight=None):
         """Fit to X (n_samples, n_features) and labels y (n_samples,); returns self."""
         self._check_sgd_params(CLASSIFICATION_LOSSES)
-        X, y = check_X_y(X, y, estimator=self)
-        check_classification_targets(y)
-        check_n_features(self, X, reset=True)
-        self.classes_, codes = encode_labels(y)
-        if len(self.classes_) < 2:
-            raise ValueError(f"The number of classes has to be greater than one; got 1 class: {self.classes_[0]!r}")
-        sw = check_sample_weight(sample_weight, len(X), self) * class_weight_per_sample(
-            self.class_weight, self.classes_, codes)
-        # One-vs-rest targets ±1 (n, k); a single column for two classes.
-        columns = [1] if len(self.classes_) == 2 else range(len(self.classes_))
-        Y = np.where(codes[:, None] == np.array(columns)[None, :], 1.0, -1.0)
+        X, Y, sw = _one_vs_rest_problem(self, X, y, sample_weight)
         self._sgd(X, Y, sw, _ovr_accuracy)
         return self
 
@@ -327,6 +312,24 @@ class SGDClassifier(LinearClassifierMixin, BaseSGD):
             return np.column_stack([1 - p[:, 0], p[:, 0]])
         total = p.sum(axis=1, keepdims=True)
         return np.where(total == 0, 1.0 / p.shape[1], p / np.where(total == 0, 1.0, total))
+
+
+def _one_vs_rest_problem(estimator, X, y, sample_weight):
+    """Validate a classification fit and set estimator.classes_; returns X (n, d), the
+    one-vs-rest targets Y (n, k) in ±1 (k = 1 column, for the second class, when there are two
+    classes) and the sample weights (n,) times estimator.class_weight's."""
+    X, y = check_X_y(X, y, estimator=estimator)
+    check_classification_targets(y)
+    check_n_features(estimator, X, reset=True)
+    estimator.classes_, codes = encode_labels(y)
+    if len(estimator.classes_) < 2:
+        raise ValueError(f"The number of classes has to be greater than one; got 1 class: "
+                         f"{estimator.classes_[0]!r}")
+    sw = check_sample_weight(sample_weight, len(X), estimator) * class_weight_per_sample(
+        estimator.class_weight, estimator.classes_, codes)
+    columns = [1] if len(estimator.classes_) == 2 else range(len(estimator.classes_))
+    Y = np.where(codes[:, None] == np.array(columns)[None, :], 1.0, -1.0)
+    return X, Y, sw
 
 
 def _ovr_accuracy(scores, Y):
@@ -456,16 +459,7 @@ class LinearSVC(LinearClassifierMixin, BaseEstimator):
         check_choice(who, "loss", self.loss, ("squared_hinge", "hinge"))
         if not self.C > 0:
             raise ValueError(f"{who}: C must be > 0, got {self.C!r}")
-        X, y = check_X_y(X, y, estimator=self)
-        check_classification_targets(y)
-        check_n_features(self, X, reset=True)
-        self.classes_, codes = encode_labels(y)
-        if len(self.classes_) < 2:
-            raise ValueError(f"The number of classes has to be greater than one; got 1 class: {self.classes_[0]!r}")
-        sw = check_sample_weight(sample_weight, len(X), self) * class_weight_per_sample(
-            self.class_weight, self.classes_, codes)
-        columns = [1] if len(self.classes_) == 2 else range(len(self.classes_))
-        Y = np.where(codes[:, None] == np.array(columns)[None, :], 1.0, -1.0)  # (n, k)
+        X, Y, sw = _one_vs_rest_problem(self, X, y, sample_weight)
         X1 = np.hstack([X, np.full((len(X), 1), float(self.intercept_scaling))]) if self.fit_intercept else X
         theta, self.n_iter_ = self._solve(X1, Y, sw)
         self.coef_ = theta[:X.shape[1]].T.copy()
