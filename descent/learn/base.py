@@ -310,7 +310,7 @@ def check_sample_weight(sample_weight, n_samples, estimator=None):
         return np.ones(n_samples)
     w = np.asarray(sample_weight, dtype=np.float64)
     if w.ndim == 0:
-        return np.full(n_samples, float(w))
+        w = np.full(n_samples, float(w))
     if w.shape != (n_samples,):
         raise ValueError(f"{who}: sample_weight.shape == {w.shape}, expected ({n_samples},)!")
     if not np.isfinite(w).all() or (w < 0).any():

@@ -25,8 +25,8 @@ from ._binning import apply_bins, find_bin_thresholds
 from ._hist_tree import BinnedData, add_leaf_values, grow_tree, leaf_rows
 from .base import (BaseEstimator, ClassifierMixin, RegressorMixin, check_array, check_X_y,
                    check_is_fitted, check_n_features, check_classification_targets,
-                   encode_labels)
-from .tree import DecisionTreeClassifier, as_generator, check_sample_weight, sort_columns
+                   encode_labels, check_sample_weight)
+from .tree import DecisionTreeClassifier, as_generator, sort_columns
 
 _EPS = np.finfo(np.float64).eps
 
@@ -273,7 +273,7 @@ class GradientBoostingRegressor(RegressorMixin, BaseHistGradientBoosting):
         if self.loss != "squared_error":
             raise ValueError(f"{type(self).__name__}: loss must be 'squared_error', got "
                              f"{self.loss!r}.")
-        weight = check_sample_weight(sample_weight, len(X), type(self).__name__)
+        weight = check_sample_weight(sample_weight, len(X), self)
         return self._fit_boosting(X, y, weight, _SquaredError(), 1)
 
     def predict(self, X):
@@ -317,7 +317,7 @@ class GradientBoostingClassifier(ClassifierMixin, BaseHistGradientBoosting):
         if n_classes < 2:
             raise ValueError(f"{type(self).__name__}: y has 1 class "
                              f"({self.classes_[0]!r}); at least 2 classes are needed.")
-        weight = check_sample_weight(sample_weight, len(X), type(self).__name__)
+        weight = check_sample_weight(sample_weight, len(X), self)
         if len(np.unique(codes[weight > 0])) < 2:
             raise ValueError(f"{type(self).__name__}: only one class has positive sample "
                              "weight; at least 2 classes are needed.")
@@ -396,7 +396,7 @@ class AdaBoostClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"{who}: learning_rate must be > 0, got {self.learning_rate!r}.")
         self.classes_, codes = encode_labels(y)
         self.n_classes_ = len(self.classes_)
-        weight = check_sample_weight(sample_weight, len(X), who)
+        weight = check_sample_weight(sample_weight, len(X), self)
         weight = weight / weight.sum()
         prototype = DecisionTreeClassifier(max_depth=1) if self.estimator is None \
             else self.estimator

@@ -9,9 +9,9 @@ import numpy as np
 
 from .base import (BaseEstimator, ProbabilisticClassifierMixin, RegressorMixin, check_array, check_X_y,
                    check_is_fitted, check_n_features, check_classification_targets,
-                   encode_labels)
+                   encode_labels, check_sample_weight)
 from .tree import (LEAF, UNDEFINED, DecisionTreeClassifier, DecisionTreeRegressor, Tree,
-                   as_generator, check_sample_weight, sort_columns)
+                   as_generator, sort_columns)
 
 
 def _n_bootstrap(max_samples, n_samples, who):
@@ -85,10 +85,9 @@ class BaseForest(BaseEstimator):
         total = importances.sum()
         return importances / total if total > 0 else importances
 
-    def _tree_outputs(self, X, trees=None):
+    def _tree_outputs(self, X):
         """(n_estimators, n_samples, n_values) each tree's leaf values for X."""
-        trees = self.estimators_ if trees is None else trees
-        return np.stack([t.tree_.value[t.tree_.apply(X), 0] for t in trees])
+        return np.stack([t.tree_.value[t.tree_.apply(X), 0] for t in self.estimators_])
 
     def _oob_average(self, X, in_bag):
         """(n_samples, n_values) average over the trees that did not see each sample."""
@@ -153,7 +152,7 @@ class RandomForestClassifier(ProbabilisticClassifierMixin, BaseForest):
         check_n_features(self, X, reset=True)
         self.classes_, codes = encode_labels(y)
         self.n_classes_ = len(self.classes_)
-        weight = check_sample_weight(sample_weight, len(X), type(self).__name__)
+        weight = check_sample_weight(sample_weight, len(X), self)
         in_bag = self._fit_trees(X, codes, weight)
         if self.oob_score:
             proba, seen_by = self._oob_average(X, in_bag)
@@ -200,7 +199,7 @@ class RandomForestRegressor(RegressorMixin, BaseForest):
         """Grow the forest on X (n_samples, n_features) and targets y (n_samples,)."""
         X, y = check_X_y(X, y, y_numeric=True, estimator=self)
         check_n_features(self, X, reset=True)
-        weight = check_sample_weight(sample_weight, len(X), type(self).__name__)
+        weight = check_sample_weight(sample_weight, len(X), self)
         in_bag = self._fit_trees(X, y, weight)
         if self.oob_score:
             prediction, seen_by = self._oob_average(X, in_bag)

@@ -16,7 +16,7 @@ import numpy as np
 
 from .base import (BaseEstimator, ProbabilisticClassifierMixin, RegressorMixin, check_array, check_X_y,
                    check_is_fitted, check_n_features, check_classification_targets,
-                   encode_labels, check_random_state)
+                   encode_labels, check_random_state, check_sample_weight)
 
 LEAF = -1        # children_left / children_right of a leaf (scikit-learn's TREE_LEAF)
 UNDEFINED = -2   # feature / threshold of a leaf (scikit-learn's TREE_UNDEFINED)
@@ -427,24 +427,6 @@ def _resolve_min_samples(value, n_samples, name, who, minimum):
                      f"got {value!r}.")
 
 
-def check_sample_weight(sample_weight, n_samples, who):
-    """(n_samples,) float weights: ones when None; errors for a wrong shape or negatives."""
-    if sample_weight is None:
-        return np.ones(n_samples)
-    weight = np.asarray(sample_weight, dtype=np.float64)
-    if weight.ndim == 0:
-        weight = np.full(n_samples, float(weight))
-    if weight.shape != (n_samples,):
-        raise ValueError(f"{who}: sample_weight.shape == {weight.shape}, expected "
-                         f"({n_samples},).")
-    if not np.isfinite(weight).all() or (weight < 0).any():
-        raise ValueError(f"{who}: sample_weight must be finite and non-negative.")
-    if weight.sum() <= 0:
-        raise ValueError(f"{who}: sample_weight sums to zero; at least one weight must be "
-                         "positive.")
-    return weight
-
-
 def as_generator(random_state):
     """A NumPy Generator from `random_state` (None, int, Generator or RandomState)."""
     rng = check_random_state(random_state)
@@ -573,7 +555,7 @@ class DecisionTreeClassifier(ProbabilisticClassifierMixin, BaseDecisionTree):
         check_n_features(self, X, reset=True)
         self.classes_, codes = encode_labels(y)
         self.n_classes_ = len(self.classes_)
-        weight = check_sample_weight(sample_weight, len(X), type(self).__name__)
+        weight = check_sample_weight(sample_weight, len(X), self)
         return self._fit_encoded(X, codes, weight)
 
     def _fit_encoded(self, X, codes, weight, order=None):
@@ -613,7 +595,7 @@ class DecisionTreeRegressor(RegressorMixin, BaseDecisionTree):
         """Grow the tree on X (n_samples, n_features) and targets y (n_samples,)."""
         X, y = check_X_y(X, y, y_numeric=True, estimator=self)
         check_n_features(self, X, reset=True)
-        weight = check_sample_weight(sample_weight, len(X), type(self).__name__)
+        weight = check_sample_weight(sample_weight, len(X), self)
         return self._fit_encoded(X, y, weight)
 
     def _fit_encoded(self, X, y, weight, order=None):
